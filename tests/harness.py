@@ -1,0 +1,386 @@
+"""The LLM-Study doc-test harness: one pytest plugin that turns the site's code into test items.
+
+Loaded for every run through ``-p harness`` in ``pyproject.toml``; topics need no test files.
+
+What it collects:
+
+* every Python fence in ``docs/**/*.md`` — through pytest-markdown-docs, with a parser that also
+  sees fences indented inside admonitions (``!!!``/``???``) and content tabs (``===``);
+* every ``snippets/**/*.py`` — one item per file, run as ``__main__`` from a temporary working
+  folder, never imported at collection time.
+
+Markers (registered in ``pyproject.toml``) come from a fence's classes (```` ```{.python .gpu} ````)
+or from a snippet's header comment (``# pytest: gpu, slow``). An unknown name is a collection error
+that names the file and line. ``gpu`` items are skipped, with the reason, where CUDA is absent.
+
+The run is offline by construction: ``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE`` are set, and any
+socket connection or name lookup for a non-loopback host fails the item that made it, even when the
+library that tried swallows the error.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import tempfile
+import os
+import platform
+import re
+import runpy
+import socket
+import sys
+import traceback
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+from pytest_markdown_docs.plugin import (
+    FenceSyntax,
+    MarkdownInlinePythonItem,
+    extract_fence_tests,
+    parse_superfences_block_info,
+)
+
+# Set before any test imports torch or the HF libraries, so they take effect for the whole run.
+RUN_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "HF_DATASETS_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    # Tiny models on a 2-core machine run ~10x faster on one intra-op thread than on the default.
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+for _name, _value in RUN_ENV.items():
+    os.environ[_name] = _value
+
+# Fence classes that style a block rather than test it; any other class must be a registered marker.
+PRESENTATION_CLASSES = {"annotate", "no-copy", "select"}
+# Libraries whose versions every report records.
+REPORTED_PACKAGES = ("torch", "transformers", "datasets", "peft", "tokenizers", "accelerate",
+                     "pytest-markdown-docs")
+
+HEADER = re.compile(r"^#\s*pytest:\s*(?P<names>.*?)\s*$")
+CONTAINER = re.compile(r"^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?|===\+?)\s")
+INCLUDE = re.compile(r"""^\s*-{1,}8<-{1,}\s+["']?(?P<target>[^"'\s]+)["']?\s*$""")
+
+
+class HarnessError(Exception):
+    """A problem in a page or snippet, reported as ``path:line: message`` without a traceback."""
+
+
+class _ReportsHarnessErrors:
+    """Collector mixin: a :class:`HarnessError` is shown as its one-line message."""
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, HarnessError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+
+def _declared_markers(config: pytest.Config) -> set[str]:
+    """Names of the markers registered in the ini file (``markers = ["gpu: ...", ...]``)."""
+    return {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+
+
+def _check_markers(config: pytest.Config, names: list[str], where: str) -> list[str]:
+    """Return ``names`` after checking each is a registered marker.
+
+    Raises:
+        HarnessError: ``where`` (``path:line``) and the unknown name, plus the known ones.
+    """
+    known = _declared_markers(config)
+    for name in names:
+        if name not in known:
+            raise HarnessError(f"{where}: unknown marker {name!r}; registered markers: "
+                               f"{', '.join(sorted(known))} (pyproject.toml [tool.pytest.ini_options])")
+    return names
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown pages
+# ---------------------------------------------------------------------------------------------
+
+def dedent_containers(text: str) -> str:
+    """Shift the body of every admonition and content tab left by 4 spaces, keeping line numbers.
+
+    CommonMark reads a fence indented under ``!!! note`` or ``=== "Tab"`` as an indented code block,
+    so pytest-markdown-docs would never see it. Bodies end at the first non-blank line indented less
+    than the opener plus 4. Nested containers are handled because each opener is visited after its
+    parent has moved it. The result has exactly as many lines as ``text``.
+    """
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        opener = CONTAINER.match(line)
+        if not opener:
+            continue
+        base = len(opener.group("indent").expandtabs(4))
+        for j in range(i + 1, len(lines)):
+            body = lines[j].expandtabs(4)
+            if body.strip() and len(body) - len(body.lstrip(" ")) < base + 4:
+                break
+            lines[j] = body[:base] + body[base + 4:] if body.strip() else ""
+    return "\n".join(lines)
+
+
+class ContainerAwareMarkdownIt(MarkdownIt):
+    """CommonMark parser that also finds fences inside Material admonitions and content tabs."""
+
+    def parse(self, src, env=None):
+        return super().parse(dedent_containers(src), env)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_markdown_docs_markdown_it() -> MarkdownIt:
+    """Hand pytest-markdown-docs the container-aware parser (a ``firstresult`` hook)."""
+    return ContainerAwareMarkdownIt("commonmark")
+
+
+class FenceItem(MarkdownInlinePythonItem):
+    """One Python fence of a page, run as ``__main__`` in a fresh namespace.
+
+    Unlike pytest-markdown-docs' own item, output stays captured like any other test's, and a
+    failure starts with ``page.md:line``.
+    """
+
+    def runtest(self):
+        self.runner.runtest(self.test_definition, {"__name__": "__main__"})
+
+    def repr_failure(self, excinfo, style=None):
+        where = f"{_rel(self.path, self.config)}:{self._failing_line(excinfo)}"
+        return f"{where}: {excinfo.exconly()}\n\n{super().repr_failure(excinfo, style)}"
+
+    def _failing_line(self, excinfo) -> int:
+        """Line in the page of the innermost frame that ran fence code (or the fence's first line)."""
+        if isinstance(excinfo.value, SyntaxError) and excinfo.value.filename == str(self.path):
+            return excinfo.value.lineno or self.start_line
+        line = self.start_line + 1
+        for frame in traceback.extract_tb(excinfo.tb):
+            if frame.filename == str(self.path):
+                line = frame.lineno
+        return line
+
+
+class MarkdownPage(_ReportsHarnessErrors, pytest.File):
+    """A page under ``docs/``: one item per Python fence that is not a snippet include."""
+
+    def collect(self):
+        text = self.path.read_text("utf8")
+        parser = self.config.hook.pytest_markdown_docs_markdown_it()
+        tokens = [t for t in parser.parse(text) if t.type == "fence" and t.map]
+        infos = {t.map[0] + 1: t for t in tokens}  # fence body's first line (0-based) -> token
+        rel = _rel(self.path, self.config)
+        for n, fence in enumerate(extract_fence_tests(parser, text, 0, self.path,
+                                                      fence_syntax=FenceSyntax.superfences)):
+            token = infos[fence.start_line]
+            where = f"{rel}:{token.map[0] + 1}"
+            body = [(token.map[0] + 2 + i, line) for i, line in enumerate(token.content.splitlines())
+                    if line.strip()]
+            if body and all(INCLUDE.match(line) for _, line in body):
+                # The wrapper fence of a snippet: the snippet file is the test item.
+                for lineno, line in body:
+                    _check_include(INCLUDE.match(line).group("target"), self.config, f"{rel}:{lineno}")
+                continue
+            classes = parse_superfences_block_info(token.info)[1:]
+            names = [c[1:] for c in classes if c.startswith(".") and c[1:] not in PRESENTATION_CLASSES]
+            item = FenceItem.from_parent(self, name=f"line-{token.map[0] + 1}", test_definition=fence)
+            for name in _check_markers(self.config, names, where):
+                item.add_marker(name)
+            yield item
+
+
+def _check_include(target: str, config: pytest.Config, where: str) -> None:
+    """Fail collection when a ``--8<--`` include names a file (or section) that does not exist."""
+    path_part, _, section = target.partition(":")
+    path = config.rootpath / path_part
+    if not path.is_file():
+        raise HarnessError(f"{where}: included file {path_part!r} does not exist")
+    if section and not section[0].isdigit():
+        if f"[start:{section}]" not in path.read_text("utf8"):
+            raise HarnessError(f"{where}: section {section!r} not found in {path_part}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Snippet files
+# ---------------------------------------------------------------------------------------------
+
+class SnippetFile(_ReportsHarnessErrors, pytest.File):
+    """A ``snippets/**/*.py`` script: read as text for its header, never imported here."""
+
+    def collect(self):
+        item = SnippetItem.from_parent(self, name=self.path.stem)
+        rel = _rel(self.path, self.config)
+        for lineno, line in enumerate(self.path.read_text("utf8").splitlines()[:10], start=1):
+            header = HEADER.match(line)
+            if header:
+                names = [n.strip() for n in header.group("names").split(",") if n.strip()]
+                for name in _check_markers(self.config, names, f"{rel}:{lineno}"):
+                    item.add_marker(name)
+        yield item
+
+
+class SnippetItem(pytest.Item):
+    """Runs one snippet as a script (``__main__``) in this interpreter, from a temporary folder.
+
+    In-process runs share the heavy imports (torch, transformers) across items; the snippet still
+    sees a fresh module namespace, ``sys.argv == [path]`` and a clean working directory.
+    """
+
+    def runtest(self):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(sys, "argv", [str(self.path)])
+            mp.syspath_prepend(str(self.path.parent))
+            try:
+                runpy.run_path(str(self.path), run_name="__main__")
+            except SystemExit as exc:  # a script may end with sys.exit(0)
+                if exc.code not in (None, 0):
+                    raise
+
+    def repr_failure(self, excinfo, style=None):
+        # Show the traceback from the snippet's own frame inwards, not the harness's runpy frames.
+        entries = excinfo.traceback
+        first = next((i for i, e in enumerate(entries) if Path(e.path) == self.path), None)
+        if first is not None:
+            excinfo.traceback = entries[first:]
+        line = 1
+        if isinstance(excinfo.value, SyntaxError) and excinfo.value.filename == str(self.path):
+            line = excinfo.value.lineno or 1
+        for frame in traceback.extract_tb(excinfo.tb):
+            if frame.filename == str(self.path):
+                line = frame.lineno
+        where = f"{_rel(self.path, self.config)}:{line}"
+        return f"{where}: {excinfo.exconly()}\n\n{super().repr_failure(excinfo, style=style or 'short')}"
+
+    def reportinfo(self):
+        return self.path, 0, _rel(self.path, self.config)
+
+
+# ---------------------------------------------------------------------------------------------
+# Collection, selection, environment
+# ---------------------------------------------------------------------------------------------
+
+def _rel(path: Path, config: pytest.Config) -> str:
+    try:
+        return str(Path(path).relative_to(config.rootpath))
+    except ValueError:
+        return str(path)
+
+
+def _under(path: Path, config: pytest.Config, folder: str) -> bool:
+    return (config.rootpath / folder) in Path(path).parents
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if file_path.suffix == ".md" and _under(file_path, parent.config, "docs"):
+        return MarkdownPage.from_parent(parent, path=file_path)
+    if file_path.suffix == ".py" and _under(file_path, parent.config, "snippets"):
+        return SnippetFile.from_parent(parent, path=file_path)
+    return None
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+GPU_SKIP = ("gpu item: needs a CUDA GPU (torch.cuda.is_available() is False here); "
+            "run `pytest -m gpu` on a GPU machine")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Skipped at collection, so that the skip summary points at the page or snippet, not here.
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if gpu_items and not _cuda_available():
+        for item in gpu_items:
+            item.add_marker(pytest.mark.skip(reason=GPU_SKIP))
+
+
+def run_environment() -> dict[str, str]:
+    """Where this run happens: platform, Python, CUDA device, and the versions of the taught libraries."""
+    env = {"platform": platform.platform(), "python": platform.python_version(),
+           "machine": platform.machine(), **_package_versions()}
+    if "torch" in sys.modules:
+        import torch
+        env["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    return env
+
+
+@functools.cache
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in REPORTED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    # Recorded in the report log (and junit, if asked for) so that the site can say, per code
+    # block, where and with which versions it ran.
+    report = yield
+    report.user_properties.append(("environment", run_environment()))
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# No network: an audit hook sees every connect/getaddrinfo, including ones a library retries or
+# swallows, and the item that made one fails after it ran.
+# ---------------------------------------------------------------------------------------------
+
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", ""}
+_attempts: list[str] | None = None  # None outside a test item
+
+
+def _ip(host) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``host`` as an IP address, or None for a name (``"localhost"``, ``"huggingface.co"``)."""
+    text = host.decode() if isinstance(host, bytes) else str(host)
+    try:
+        return ipaddress.ip_address(text.split("%")[0])
+    except ValueError:
+        return None
+
+
+def _audit(event: str, args) -> None:
+    if _attempts is None:
+        return
+    if event == "socket.connect":
+        sock, address = args
+        ip = _ip(address[0])
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not (ip and ip.is_loopback):
+            _attempts.append(f"connect to {address[0]}:{address[1]}")
+            raise ConnectionRefusedError(f"LLM-Study tests are offline: blocked connect to {address}")
+    elif event in ("socket.getaddrinfo", "socket.gethostbyname"):
+        host = args[0].decode() if isinstance(args[0], bytes) else args[0]
+        # A literal address needs no lookup (connect checks it); a name must be a local one.
+        if host is not None and _ip(host) is None and host.lower() not in _LOCAL_NAMES:
+            _attempts.append(f"name lookup of {host!r}")
+            raise socket.gaierror(socket.EAI_NONAME, f"LLM-Study tests are offline: blocked lookup of {host!r}")
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Run each code item from a fresh temporary folder, with network attempts recorded."""
+    global _attempts
+    previous, _attempts = _attempts, []
+    attempts = _attempts
+    try:
+        with tempfile.TemporaryDirectory(prefix="llm-study-") as tmp, pytest.MonkeyPatch.context() as mp:
+            if isinstance(item, (FenceItem, SnippetItem)):
+                mp.chdir(tmp)
+            result = yield
+    finally:
+        _attempts = previous
+    if attempts:
+        pytest.fail(f"{item.nodeid} tried to reach the network: {'; '.join(attempts)}", pytrace=False)
+    return result

@@ -1,0 +1,296 @@
+"""Tests of the doc-test harness (tests/harness.py), each on a small project made by pytester.
+
+The small project gets this repository's own ``[tool.pytest.ini_options]``, so these tests check
+the configuration the site really runs with.
+"""
+
+import json
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+# pytester's in-process runs drop the modules each inner run imported; a C extension such as
+# torch cannot be imported twice in one process, so it is imported once out here.
+import torch  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+INI = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester):
+    """A pytester folder configured like the repository, with helpers to write pages and snippets."""
+    lines = ["[tool.pytest.ini_options]"]
+    for key, value in INI.items():
+        if key != "pythonpath":  # the harness is already importable in this process
+            lines.append(f"{key} = {json.dumps(value)}")
+    pytester.makefile(".toml", pyproject="\n".join(lines))
+
+    def write(relpath: str, text: str) -> Path:
+        path = pytester.path / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+        return path
+
+    pytester.write = write
+    return pytester
+
+
+def test_failing_fence_reports_page_and_line(project):
+    project.write("docs/page.md", """
+        # A page
+
+        ```python
+        x = 1
+        assert x == 2, "x is not 2"
+        ```
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*docs/page.md:5: AssertionError: x is not 2*"])
+
+
+def test_failing_snippet_reports_file_and_line(project):
+    project.write("snippets/topic/broken.py", """
+        import math
+
+        value = math.sqrt(4)
+        assert value == 3, f"got {value}"
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*snippets/topic/broken.py:4: AssertionError: got 2.0*"])
+    # The traceback starts in the snippet, not in the harness's runpy frames.
+    assert "runpy" not in result.stdout.str()
+
+
+def test_snippet_runs_as_main_from_a_temporary_folder(project):
+    project.write("snippets/topic/script.py", """
+        import os
+        from pathlib import Path
+
+        assert __name__ == "__main__"
+        assert Path.cwd() != Path(__file__).parent
+        assert os.listdir(".") == [], "the working folder starts empty"
+        Path("scratch.txt").write_text("written where it cannot dirty the repository")
+    """)
+    project.runpytest().assert_outcomes(passed=1)
+    assert not (project.path / "scratch.txt").exists()
+    assert not (project.path / "snippets/topic/scratch.txt").exists()
+
+
+def test_snippets_are_not_imported_while_collecting(project):
+    project.write("snippets/topic/gpu_only.py", """
+        raise RuntimeError("this would only work on a GPU")
+    """)
+    result = project.runpytest("--collect-only", "-q")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["snippets/topic/gpu_only.py::gpu_only"])
+
+
+def test_fences_inside_tabs_and_admonitions_are_collected(project):
+    project.write("docs/page.md", """
+        # Containers
+
+        !!! note "An admonition"
+
+            ```python
+            print("in an admonition")
+            ```
+
+        === "CPU"
+
+            ```python
+            print("in a tab")
+            ```
+
+        === "GPU"
+
+            !!! tip
+
+                ```python
+                print("in an admonition in a tab")
+                ```
+
+        ??? example "Collapsed"
+
+            ```python
+            assert False, "fails on line 26"
+            ```
+    """)
+    result = project.runpytest("-v")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*docs/page.md:26: AssertionError: fails on line 26*"])
+
+
+def test_include_fence_is_not_run_and_a_missing_include_names_the_page_line(project):
+    project.write("snippets/topic/ok.py", "print('ok')\n")
+    project.write("docs/page.md", """
+        # Includes
+
+        ```python title="ok.py"
+        --8<-- "snippets/topic/ok.py"
+        ```
+
+        ```python
+        --8<-- "snippets/topic/missing.py"
+        ```
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)  # a collection error stops the run before any item runs
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*docs/page.md:8: included file 'snippets/topic/missing.py' does not exist*"])
+
+
+def test_missing_snippet_section_is_an_error(project):
+    project.write("snippets/topic/ok.py", "# pytest: slow\nprint('ok')\n")
+    project.write("docs/page.md", """
+        ```python
+        --8<-- "snippets/topic/ok.py:code"
+        ```
+    """)
+    result = project.runpytest()
+    result.stdout.fnmatch_lines(["*docs/page.md:2: section 'code' not found in snippets/topic/ok.py*"])
+
+
+def test_unknown_fence_marker_is_an_error_naming_page_and_line(project):
+    project.write("docs/page.md", """
+        # Typo
+
+        ```{.python .gpux}
+        print("never runs")
+        ```
+    """)
+    result = project.runpytest()
+    assert result.ret != 0
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*docs/page.md:3: unknown marker 'gpux'; registered markers: *distributed*gpu*slow*"])
+
+
+def test_unknown_snippet_marker_is_an_error_naming_file_and_line(project):
+    project.write("snippets/topic/typo.py", """
+        # A header comment first
+        # pytest: slow, distibuted
+        print("never runs")
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*snippets/topic/typo.py:2: unknown marker 'distibuted'*"])
+
+
+def test_presentation_classes_are_not_markers(project):
+    project.write("docs/page.md", """
+        ```{.python .annotate title="x.py" linenums="1"}
+        print("annotated")  # (1)!
+        ```
+
+        1. An annotation.
+    """)
+    project.runpytest().assert_outcomes(passed=1)
+
+
+@pytest.fixture
+def gpu_and_cpu_items(project):
+    project.write("docs/page.md", """
+        ```python
+        print("cpu fence")
+        ```
+
+        ```{.python .gpu}
+        import torch
+        assert torch.cuda.is_available()
+        ```
+    """)
+    project.write("snippets/topic/cpu.py", "print('cpu snippet')\n")
+    project.write("snippets/topic/on_gpu.py", """
+        # pytest: gpu, slow
+        # --8<-- [start:code]
+        import torch
+        assert torch.cuda.is_available()
+        # --8<-- [end:code]
+    """)
+    return project
+
+
+def test_marker_selection(gpu_and_cpu_items):
+    project = gpu_and_cpu_items
+    gpu = project.runpytest("-m", "gpu", "--collect-only", "-q")
+    gpu.stdout.fnmatch_lines(["docs/page.md::line-5", "snippets/topic/on_gpu.py::on_gpu", "2/4 tests collected*"])
+    cpu = project.runpytest("-m", "not gpu", "--collect-only", "-q")
+    cpu.stdout.fnmatch_lines(["docs/page.md::line-1", "snippets/topic/cpu.py::cpu", "2/4 tests collected*"])
+    slow = project.runpytest("-m", "slow", "--collect-only", "-q")
+    slow.stdout.fnmatch_lines(["snippets/topic/on_gpu.py::on_gpu", "1/4 tests collected*"])
+
+
+def test_gpu_items_skip_with_the_reason_without_cuda(gpu_and_cpu_items, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = gpu_and_cpu_items.runpytest("-m", "gpu")
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines(["SKIPPED * gpu item: needs a CUDA GPU*pytest -m gpu*"])
+
+
+def test_network_attempt_fails_the_item_even_when_swallowed(project):
+    project.write("docs/page.md", """
+        ```python
+        import socket
+
+        try:  # a library that retries or falls back quietly would look like this
+            socket.create_connection(("203.0.113.7", 80), timeout=1)
+        except OSError:
+            pass
+        ```
+
+        ```python
+        import socket
+
+        try:
+            socket.getaddrinfo("huggingface.co", 443)
+        except OSError:
+            pass
+        ```
+
+        ```python
+        import socket
+
+        server = socket.create_server(("127.0.0.1", 0))
+        client = socket.create_connection(server.getsockname())
+        client.close(); server.close()
+        ```
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(failed=2, passed=1)
+    result.stdout.fnmatch_lines([
+        "*tried to reach the network: connect to 203.0.113.7:80*",
+        "*tried to reach the network: name lookup of 'huggingface.co'*",
+    ])
+
+
+def test_offline_environment_is_set(project):
+    project.write("docs/page.md", """
+        ```python
+        import os
+
+        for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "OMP_NUM_THREADS"):
+            assert os.environ[name] == "1", name
+        ```
+    """)
+    project.runpytest().assert_outcomes(passed=1)
+
+
+def test_report_log_records_outcome_location_and_versions(project):
+    project.write("docs/page.md", """
+        # Title
+
+        ```python
+        print("hello")
+        ```
+    """)
+    project.runpytest().assert_outcomes(passed=1)
+    records = [json.loads(line) for line in (project.path / "reports/pytest-report.jsonl").read_text().splitlines()]
+    call = next(r for r in records if r.get("when") == "call")
+    assert call["nodeid"] == "docs/page.md::line-3"
+    assert call["outcome"] == "passed"
+    environment = dict(call["user_properties"])["environment"]
+    assert environment["python"].startswith("3.")
+    assert "pytest-markdown-docs" in environment
