@@ -20,7 +20,11 @@ library that tried swallows the error.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import doctest
 import functools
+import io
 import ipaddress
 import tempfile
 import os
@@ -35,6 +39,7 @@ from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from pytest_markdown_docs.plugin import (
     FenceSyntax,
     MarkdownInlinePythonItem,
@@ -57,11 +62,14 @@ for _name, _value in RUN_ENV.items():
     os.environ[_name] = _value
 
 # Fence classes that style a block rather than test it; any other class must be a registered marker.
-PRESENTATION_CLASSES = {"annotate", "no-copy", "select"}
+PRESENTATION_CLASSES = {"annotate", "no-copy", "select", "output"}
 # Libraries whose versions every report records.
 REPORTED_PACKAGES = ("torch", "transformers", "datasets", "peft", "tokenizers", "accelerate",
                      "pytest-markdown-docs")
 
+PYTHON = ("python", "py", "python3")
+OUTPUT_CLASS = "output"  # ```{.text .output}: what the code fence or snippet just above prints
+_PAGES = pytest.StashKey[dict]()
 HEADER = re.compile(r"^#\s*pytest:\s*(?P<names>.*?)\s*$")
 CONTAINER = re.compile(r"^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?|===\+?)\s")
 INCLUDE = re.compile(r"""^\s*-{1,}8<-{1,}\s+["']?(?P<target>[^"'\s]+)["']?\s*$""")
@@ -74,10 +82,10 @@ class HarnessError(Exception):
 class _ReportsHarnessErrors:
     """Collector mixin: a :class:`HarnessError` is shown as its one-line message."""
 
-    def repr_failure(self, excinfo, style=None):
+    def repr_failure(self, excinfo):
         if isinstance(excinfo.value, HarnessError):
             return str(excinfo.value)
-        return super().repr_failure(excinfo, style)
+        return super().repr_failure(excinfo)
 
 
 def _declared_markers(config: pytest.Config) -> set[str]:
@@ -138,17 +146,106 @@ def pytest_markdown_docs_markdown_it() -> MarkdownIt:
     return ContainerAwareMarkdownIt("commonmark")
 
 
-class FenceItem(MarkdownInlinePythonItem):
+@dataclasses.dataclass
+class Fence:
+    """One fenced block of a page, as the harness sees it.
+
+    ``line`` is the 1-based line of the opening fence; ``includes`` holds ``(line, target)`` for a
+    wrapper fence whose body is only ``--8<--`` includes; ``output`` is the text of an
+    ``{.text .output}`` block that directly follows this fence, with its line.
+    """
+
+    token: "Token"
+    line: int
+    language: str | None
+    classes: list[str]
+    includes: list[tuple[int, str]]
+    output: tuple[int, str] | None = None
+
+
+def parse_page(path: Path, config: pytest.Config) -> list[Fence]:
+    """Every fence of a Markdown page, with output blocks attached to the code they belong to.
+
+    Raises:
+        HarnessError: an output block that does not follow a Python fence or snippet include.
+    """
+    cache = config.stash.setdefault(_PAGES, {})
+    if path in cache:
+        return cache[path]
+    parser = config.hook.pytest_markdown_docs_markdown_it()
+    fences: list[Fence] = []
+    for token in parser.parse(path.read_text("utf8")):
+        if token.type != "fence" or not token.map:
+            continue
+        info = parse_superfences_block_info(token.info)
+        body = [(token.map[0] + 2 + i, line) for i, line in enumerate(token.content.splitlines())
+                if line.strip()]
+        includes = [(n, INCLUDE.match(line).group("target")) for n, line in body if INCLUDE.match(line)]
+        fence = Fence(token, token.map[0] + 1, info[0] if info else None,
+                      [c[1:] for c in info[1:] if c.startswith(".")],
+                      includes if body and len(includes) == len(body) else [])
+        if OUTPUT_CLASS in fence.classes:
+            previous = fences[-1] if fences else None
+            if previous is None or previous.language not in PYTHON or previous.output is not None:
+                raise HarnessError(f"{_rel(path, config)}:{fence.line}: an output block must directly "
+                                   "follow a Python fence or a snippet include")
+            previous.output = (fence.line, token.content)
+        fences.append(fence)
+    cache[path] = fences
+    return fences
+
+
+class _ChecksOutput:
+    """Item mixin: run the code with stdout also recorded, then compare with the page's output blocks.
+
+    An output block matches as a doctest would (``doctest.ELLIPSIS`` lets ``...`` stand for any
+    text, and runs of whitespace compare equal), so the page shows what really printed.
+    """
+
+    expected_outputs: list[tuple[str, str]] = []  # (page:line, text)
+
+    def run_recording_stdout(self, run) -> None:
+        recorded = io.StringIO()
+        with contextlib.redirect_stdout(_Tee(sys.stdout, recorded)):
+            run()
+        checker, flags = doctest.OutputChecker(), doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+        for where, expected in self.expected_outputs:
+            if not checker.check_output(expected, recorded.getvalue(), flags):
+                difference = checker.output_difference(doctest.Example("", expected), recorded.getvalue(), flags)
+                raise OutputMismatch(f"{where}: the output block differs from what the code printed\n{difference}")
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text):
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self):
+        for stream in self.streams:
+            stream.flush()
+
+
+class OutputMismatch(AssertionError):
+    """Printed output and the page's output block disagree; the message starts with ``page:line``."""
+
+
+class FenceItem(_ChecksOutput, MarkdownInlinePythonItem):
     """One Python fence of a page, run as ``__main__`` in a fresh namespace.
 
-    Unlike pytest-markdown-docs' own item, output stays captured like any other test's, and a
-    failure starts with ``page.md:line``.
+    Unlike pytest-markdown-docs' own item, output stays captured like any other test's, is checked
+    against an output block that follows the fence, and a failure starts with ``page.md:line``.
     """
 
     def runtest(self):
-        self.runner.runtest(self.test_definition, {"__name__": "__main__"})
+        self.run_recording_stdout(lambda: self.runner.runtest(self.test_definition, {"__name__": "__main__"}))
 
     def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, OutputMismatch):
+            return str(excinfo.value)
         where = f"{_rel(self.path, self.config)}:{self._failing_line(excinfo)}"
         return f"{where}: {excinfo.exconly()}\n\n{super().repr_failure(excinfo, style)}"
 
@@ -169,26 +266,33 @@ class MarkdownPage(_ReportsHarnessErrors, pytest.File):
     def collect(self):
         text = self.path.read_text("utf8")
         parser = self.config.hook.pytest_markdown_docs_markdown_it()
-        tokens = [t for t in parser.parse(text) if t.type == "fence" and t.map]
-        infos = {t.map[0] + 1: t for t in tokens}  # fence body's first line (0-based) -> token
+        fences = {f.line: f for f in parse_page(self.path, self.config)}
         rel = _rel(self.path, self.config)
-        for n, fence in enumerate(extract_fence_tests(parser, text, 0, self.path,
-                                                      fence_syntax=FenceSyntax.superfences)):
-            token = infos[fence.start_line]
-            where = f"{rel}:{token.map[0] + 1}"
-            body = [(token.map[0] + 2 + i, line) for i, line in enumerate(token.content.splitlines())
-                    if line.strip()]
-            if body and all(INCLUDE.match(line) for _, line in body):
+        for definition in extract_fence_tests(parser, text, 0, self.path,
+                                              fence_syntax=FenceSyntax.superfences):
+            fence = fences[definition.start_line]
+            if fence.includes:
                 # The wrapper fence of a snippet: the snippet file is the test item.
-                for lineno, line in body:
-                    _check_include(INCLUDE.match(line).group("target"), self.config, f"{rel}:{lineno}")
+                for lineno, target in fence.includes:
+                    _check_include(target, self.config, f"{rel}:{lineno}")
                 continue
-            classes = parse_superfences_block_info(token.info)[1:]
-            names = [c[1:] for c in classes if c.startswith(".") and c[1:] not in PRESENTATION_CLASSES]
-            item = FenceItem.from_parent(self, name=f"line-{token.map[0] + 1}", test_definition=fence)
-            for name in _check_markers(self.config, names, where):
+            names = [c for c in fence.classes if c not in PRESENTATION_CLASSES | {fence.language}]
+            item = FenceItem.from_parent(self, name=f"line-{fence.line}", test_definition=definition)
+            for name in _check_markers(self.config, names, f"{rel}:{fence.line}"):
                 item.add_marker(name)
+            if fence.output:
+                item.expected_outputs = [(f"{rel}:{fence.output[0]}", fence.output[1])]
             yield item
+
+
+def _outputs_shown_for(snippet: Path, config: pytest.Config) -> list[tuple[str, str]]:
+    """The output blocks that pages show under an include of ``snippet``, as ``(page:line, text)``."""
+    shown = []
+    for page in sorted((config.rootpath / "docs").rglob("*.md")):
+        for fence in parse_page(page, config):
+            if fence.output and any(config.rootpath / t.split(":")[0] == snippet for _, t in fence.includes):
+                shown.append((f"{_rel(page, config)}:{fence.output[0]}", fence.output[1]))
+    return shown
 
 
 def _check_include(target: str, config: pytest.Config, where: str) -> None:
@@ -211,6 +315,7 @@ class SnippetFile(_ReportsHarnessErrors, pytest.File):
 
     def collect(self):
         item = SnippetItem.from_parent(self, name=self.path.stem)
+        item.expected_outputs = _outputs_shown_for(self.path, self.config)
         rel = _rel(self.path, self.config)
         for lineno, line in enumerate(self.path.read_text("utf8").splitlines()[:10], start=1):
             header = HEADER.match(line)
@@ -221,7 +326,7 @@ class SnippetFile(_ReportsHarnessErrors, pytest.File):
         yield item
 
 
-class SnippetItem(pytest.Item):
+class SnippetItem(_ChecksOutput, pytest.Item):
     """Runs one snippet as a script (``__main__``) in this interpreter, from a temporary folder.
 
     In-process runs share the heavy imports (torch, transformers) across items; the snippet still
@@ -233,12 +338,14 @@ class SnippetItem(pytest.Item):
             mp.setattr(sys, "argv", [str(self.path)])
             mp.syspath_prepend(str(self.path.parent))
             try:
-                runpy.run_path(str(self.path), run_name="__main__")
+                self.run_recording_stdout(lambda: runpy.run_path(str(self.path), run_name="__main__"))
             except SystemExit as exc:  # a script may end with sys.exit(0)
                 if exc.code not in (None, 0):
                     raise
 
     def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, OutputMismatch):
+            return str(excinfo.value)
         # Show the traceback from the snippet's own frame inwards, not the harness's runpy frames.
         entries = excinfo.traceback
         first = next((i for i, e in enumerate(entries) if Path(e.path) == self.path), None)

@@ -294,3 +294,79 @@ def test_report_log_records_outcome_location_and_versions(project):
     environment = dict(call["user_properties"])["environment"]
     assert environment["python"].startswith("3.")
     assert "pytest-markdown-docs" in environment
+
+
+def test_deprecated_api_in_page_code_fails(project):
+    project.write("docs/page.md", """
+        ```python
+        import warnings
+
+        def old_api():
+            warnings.warn("old_api is deprecated; use new_api", FutureWarning, stacklevel=2)
+
+        old_api()  # stacklevel=2 attributes the warning to this call, in the page's code
+        ```
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*docs/page.md:5: FutureWarning: old_api is deprecated*"])
+
+
+def test_output_block_is_checked_against_what_the_fence_printed(project):
+    project.write("docs/page.md", """
+        ```python
+        print("loss", 2.25)
+        print("a long line whose middle is elided")
+        ```
+
+        ```{.text .output}
+        loss 2.25
+        a long ... elided
+        ```
+
+        ```python
+        print("loss", 1.5)
+        ```
+
+        ```{.text .output}
+        loss 9.99
+        ```
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*docs/page.md:15: the output block differs from what the code printed*",
+                                 "*loss 9.99*", "*loss 1.5*"])
+
+
+def test_output_block_under_a_snippet_include_is_checked_by_the_snippet(project):
+    project.write("snippets/topic/prints.py", "print('tokens:', [1, 2, 3])\n")
+    project.write("docs/page.md", """
+        ```python title="prints.py"
+        --8<-- "snippets/topic/prints.py"
+        ```
+
+        ```{.text .output}
+        tokens: [1, 2, 4]
+        ```
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["docs/page.md:5: the output block differs*",
+                                 "FAILED snippets/topic/prints.py::prints*"])
+    (project.path / "docs/page.md").write_text((project.path / "docs/page.md").read_text().replace("4]", "3]"))
+    project.runpytest().assert_outcomes(passed=1)
+
+
+def test_output_block_must_follow_python(project):
+    project.write("docs/page.md", """
+        ```bash
+        echo hi
+        ```
+
+        ```{.text .output}
+        hi
+        ```
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*docs/page.md:5: an output block must directly follow a Python fence*"])

@@ -14,9 +14,12 @@ SITE_SOURCES = ("mkdocs.yml", "docs", "snippets", "overrides")
 
 
 def build(project: Path, site: Path) -> subprocess.CompletedProcess:
-    """Run ``mkdocs build --strict`` on ``project`` into ``site``; returns the finished process."""
+    """Run ``mkdocs build --strict`` on ``project`` into ``site``; returns the finished process.
+
+    Not with ``-q``: mkdocs 1.6 counts warnings for ``--strict`` only at the levels it logs.
+    """
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site)],
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
                           cwd=project, env=env, capture_output=True, text=True, timeout=300)
 
 

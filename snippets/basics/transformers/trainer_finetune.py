@@ -1,0 +1,44 @@
+"""A short Trainer run on CPU: the eval loss after training is below the loss before it."""
+import tempfile
+
+from pydoc_data.topics import topics
+import torch
+from datasets import Dataset
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import (DataCollatorForLanguageModeling, LlamaConfig, LlamaForCausalLM,
+                          PreTrainedTokenizerFast, Trainer, TrainingArguments)
+
+bpe = Tokenizer(models.BPE())
+bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+bpe.decoder = decoders.ByteLevel()
+bpe.train_from_iterator(topics.values(), trainers.BpeTrainer(
+    vocab_size=512, special_tokens=["<pad>", "<s>", "</s>"], show_progress=False,
+    initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
+
+# Cut one long token stream into equal 32-token blocks: no padding needed.
+stream = tok(topics["for"] + topics["while"] + topics["if"] + topics["try"])["input_ids"]
+blocks = [stream[i:i + 32] for i in range(0, len(stream) - 32, 32)]
+data = Dataset.from_dict({"input_ids": blocks}).train_test_split(test_size=16, seed=0)
+
+torch.manual_seed(0)
+model = LlamaForCausalLM(LlamaConfig(
+    vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+    num_attention_heads=4, num_key_value_heads=2, pad_token_id=tok.pad_token_id))
+
+with tempfile.TemporaryDirectory() as tmp:
+    args = TrainingArguments(
+        output_dir=tmp, use_cpu=True, report_to="none", seed=0,
+        num_train_epochs=2, per_device_train_batch_size=8, per_device_eval_batch_size=16,
+        learning_rate=3e-3, eval_strategy="epoch", logging_steps=10, save_strategy="no",
+        disable_tqdm=True)  # progress bars off; log lines are still printed
+    trainer = Trainer(
+        model=model, args=args, train_dataset=data["train"], eval_dataset=data["test"],
+        processing_class=tok,  # replaces the old tokenizer= argument
+        data_collator=DataCollatorForLanguageModeling(tok, mlm=False))  # labels = input_ids
+    before = trainer.evaluate()["eval_loss"]
+    trainer.train()
+    after = trainer.evaluate()["eval_loss"]
+
+print(f"{len(data['train'])} train blocks; eval loss {before:.3f} -> {after:.3f}")
+assert after < before - 0.5
