@@ -26,13 +26,13 @@ import doctest
 import functools
 import io
 import ipaddress
-import tempfile
 import os
 import platform
 import re
 import runpy
 import socket
 import sys
+import tempfile
 import traceback
 from importlib import metadata
 from pathlib import Path
