@@ -30,9 +30,13 @@ import os
 import platform
 import re
 import runpy
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
+import time
+import tomllib
 import traceback
 from importlib import metadata
 from pathlib import Path
@@ -65,11 +69,14 @@ for _name, _value in RUN_ENV.items():
 PRESENTATION_CLASSES = {"annotate", "no-copy", "select", "output"}
 # Libraries whose versions every report records.
 REPORTED_PACKAGES = ("torch", "transformers", "datasets", "peft", "tokenizers", "accelerate",
+                     "deepspeed", "fairscale", "megatron-core", "optimum", "optimum-onnx", "onnxruntime",
                      "pytest-markdown-docs")
 
 PYTHON = ("python", "py", "python3")
 OUTPUT_CLASS = "output"  # ```{.text .output}: what the code fence or snippet just above prints
 _PAGES = pytest.StashKey[dict]()
+RANK_LINE = re.compile(r"^rank (\d+)/(\d+):", re.M)
+DISTRIBUTED_TIMEOUT_S = 900  # DeepSpeed's first CPU run compiles an extension for ~3 minutes
 HEADER = re.compile(r"^#\s*pytest:\s*(?P<names>.*?)\s*$")
 CONTAINER = re.compile(r"^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?|===\+?)\s")
 INCLUDE = re.compile(r"""^\s*-{1,}8<-{1,}\s+["']?(?P<target>[^"'\s]+)["']?\s*$""")
@@ -229,6 +236,37 @@ class _Tee(io.TextIOBase):
             stream.flush()
 
 
+class ProcessFailed(AssertionError):
+    """A snippet run in its own process failed; the message starts with ``snippet.py:line``."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _kill_group(pgid: int, wait_s: float = 10.0) -> None:
+    """SIGKILL every process of group ``pgid`` and wait (up to ``wait_s``) until none is alive."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+    deadline = time.monotonic() + wait_s
+    while _live_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _live_members(pgid: int) -> list[int]:
+    """PIDs in process group ``pgid`` that are not yet dead (zombies count as dead), from /proc."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # state, ppid, pgrp, ...
+            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+                alive.append(int(stat.parent.name))
+    return alive
+
+
 class OutputMismatch(AssertionError):
     """Printed output and the page's output block disagree; the message starts with ``page:line``."""
 
@@ -277,6 +315,9 @@ class MarkdownPage(_ReportsHarnessErrors, pytest.File):
                     _check_include(target, self.config, f"{rel}:{lineno}")
                 continue
             names = [c for c in fence.classes if c not in PRESENTATION_CLASSES | {fence.language}]
+            if "distributed" in names:
+                raise HarnessError(f"{rel}:{fence.line}: code that starts several processes belongs "
+                                   "in a snippet file with '# pytest: distributed', not in a fence")
             item = FenceItem.from_parent(self, name=f"line-{fence.line}", test_definition=definition)
             for name in _check_markers(self.config, names, f"{rel}:{fence.line}"):
                 item.add_marker(name)
@@ -327,13 +368,18 @@ class SnippetFile(_ReportsHarnessErrors, pytest.File):
 
 
 class SnippetItem(_ChecksOutput, pytest.Item):
-    """Runs one snippet as a script (``__main__``) in this interpreter, from a temporary folder.
+    """Runs one snippet as a script (``__main__``) from a temporary folder.
 
-    In-process runs share the heavy imports (torch, transformers) across items; the snippet still
-    sees a fresh module namespace, ``sys.argv == [path]`` and a clean working directory.
+    Most snippets run in this interpreter, so the heavy imports (torch, transformers) are shared
+    across items; the snippet still sees a fresh module namespace, ``sys.argv == [path]`` and a
+    clean working directory. A ``distributed`` snippet runs as ``python path`` in a fresh process
+    group instead (see :meth:`run_in_fresh_process`).
     """
 
     def runtest(self):
+        if self.get_closest_marker("distributed"):
+            self.run_recording_stdout(self.run_in_fresh_process)
+            return
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(sys, "argv", [str(self.path)])
             mp.syspath_prepend(str(self.path.parent))
@@ -343,8 +389,53 @@ class SnippetItem(_ChecksOutput, pytest.Item):
                 if exc.code not in (None, 0):
                     raise
 
+    def run_in_fresh_process(self) -> None:
+        """Run the snippet with ``python``, on a free loopback port, and check that ranks really ran.
+
+        The script gets ``MASTER_ADDR=127.0.0.1`` and a free ``MASTER_PORT``, so two test runs side
+        by side do not collide. It starts its own process group, which is killed entirely when
+        the script ends, fails or times out (after ``DISTRIBUTED_TIMEOUT_S`` seconds): no worker
+        outlives its item. Its stdout must hold ``rank R/W:`` lines from at least two distinct
+        ranks with ``W >= 2``.
+
+        Raises:
+            ProcessFailed: non-zero exit, time-out, or fewer than two ranks seen; the message
+                starts with ``snippet.py:line`` of the innermost frame of the snippet in the
+                traceback the script printed.
+        """
+        # Not PYTHONUNBUFFERED: unbuffered, print() writes a line's text and its newline apart, and
+        # the lines of two ranks interleave mid-line; a flushed print is one write.
+        env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port())}
+        env.pop("PYTHONUNBUFFERED", None)
+        # Output goes to files, not pipes: a worker left running would hold a pipe open, and
+        # reading it to the end would wait for that worker.
+        with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
+            proc = subprocess.Popen([sys.executable, str(self.path)], env=env, text=True,
+                                    stdout=out_file, stderr=err_file, start_new_session=True)
+            try:
+                proc.wait(timeout=DISTRIBUTED_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                err_file.write(f"\n[harness] killed after {DISTRIBUTED_TIMEOUT_S} s\n")
+            finally:
+                _kill_group(proc.pid)  # the script, if it timed out, and whatever it left running
+                proc.wait()
+            out_file.seek(0)
+            err_file.seek(0)
+            out, err = out_file.read(), err_file.read()
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        rel = _rel(self.path, self.config)
+        if proc.returncode != 0:
+            lines = re.findall(rf'File "{re.escape(str(self.path))}", line (\d+)', err)
+            last = err.strip().splitlines()[-1] if err.strip() else f"exit status {proc.returncode}"
+            raise ProcessFailed(f"{rel}:{lines[-1] if lines else 1}: {last}")
+        ranks = {(int(r), int(w)) for r, w in RANK_LINE.findall(out)}
+        if len({r for r, _ in ranks}) < 2 or any(w < 2 for _, w in ranks):
+            raise ProcessFailed(f"{rel}:1: a distributed item must show at least 2 processes, each "
+                                f"printing 'rank R/W: ...' with W >= 2; saw {sorted(ranks) or 'none'}")
+
     def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, OutputMismatch):
+        if isinstance(excinfo.value, (OutputMismatch, ProcessFailed)):
             return str(excinfo.value)
         # Show the traceback from the snippet's own frame inwards, not the harness's runpy frames.
         entries = excinfo.traceback
@@ -379,11 +470,24 @@ def _under(path: Path, config: pytest.Config, folder: str) -> bool:
     return (config.rootpath / folder) in Path(path).parents
 
 
+def _is_snippet(path: Path, config: pytest.Config) -> bool:
+    # _name.py is a module that a snippet imports or runs, not an item of its own.
+    return path.suffix == ".py" and _under(path, config, "snippets") and not path.name.startswith("_")
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     if file_path.suffix == ".md" and _under(file_path, parent.config, "docs"):
         return MarkdownPage.from_parent(parent, path=file_path)
-    if file_path.suffix == ".py" and _under(file_path, parent.config, "snippets"):
+    if _is_snippet(file_path, parent.config) and not parent.session.isinitpath(file_path):
         return SnippetFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector):
+    """A snippet named on the command line: pytest would import it as a test module; run it instead."""
+    if _is_snippet(module_path, parent.config):
+        return SnippetFile.from_parent(parent, path=module_path)
     return None
 
 
@@ -399,12 +503,55 @@ GPU_SKIP = ("gpu item: needs a CUDA GPU (torch.cuda.is_available() is False here
             "run `pytest -m gpu` on a GPU machine")
 
 
+def environments(config: pytest.Config) -> dict[str, dict]:
+    """The extra environments of ``[tool.llm-study.environments.<name>]`` in ``pyproject.toml``.
+
+    Each maps a name to ``{"paths": [...], "command": "..."}``: the pages and snippet folders that
+    run only there (their libraries pin versions the main environment cannot hold), and the
+    command that runs them. Everything else belongs to the ``main`` environment.
+    """
+    if config.inipath is None or config.inipath.name != "pyproject.toml":
+        return {}
+    return _read_environments(config.inipath)
+
+
+@functools.cache
+def _read_environments(pyproject: Path) -> dict[str, dict]:
+    with open(pyproject, "rb") as f:
+        return tomllib.load(f).get("tool", {}).get("llm-study", {}).get("environments", {})
+
+
+def environment_of(path: Path, config: pytest.Config) -> str:
+    rel = _rel(path, config)
+    for name, env in environments(config).items():
+        if any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in env.get("paths", [])):
+            return name
+    return "main"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Skipped at collection, so that the skip summary points at the page or snippet, not here.
+    current = os.environ.get("LLM_STUDY_ENV", "main")
+    envs = environments(config)
+    for item in items:
+        if not isinstance(item, (FenceItem, SnippetItem)):
+            continue
+        home = environment_of(item.path, config)
+        if home != current:
+            how = envs[home]["command"] if home in envs else "nox -s tests"
+            item.add_marker(pytest.mark.skip(reason=f"runs in the {home!r} environment: `{how}`"))
     gpu_items = [item for item in items if item.get_closest_marker("gpu")]
     if gpu_items and not _cuda_available():
         for item in gpu_items:
             item.add_marker(pytest.mark.skip(reason=GPU_SKIP))
+    elif gpu_items:
+        import torch
+
+        # NCCL puts one rank on each GPU: a multi-process GPU item needs two of them.
+        if torch.cuda.device_count() < 2:
+            for item in gpu_items:
+                if item.get_closest_marker("distributed"):
+                    item.add_marker(pytest.mark.skip(reason="gpu, distributed item: needs at least 2 CUDA GPUs"))
 
 
 def run_environment() -> dict[str, str]:

@@ -370,3 +370,96 @@ def test_output_block_must_follow_python(project):
     result = project.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*docs/page.md:5: an output block must directly follow a Python fence*"])
+
+
+DISTRIBUTED_SNIPPET = """
+    # pytest: distributed
+    import os
+    import sys
+
+    import torch
+    import torch.distributed as dist
+    import torch.multiprocessing as mp
+
+
+    def work(rank, world):
+        dist.init_process_group("gloo", rank=rank, world_size=world)
+        total = torch.tensor([rank + 1.0])
+        dist.all_reduce(total)
+        print(f"rank {rank}/{world}: sum of ranks+1 = {total.item()}", flush=True)
+        dist.destroy_process_group()
+
+
+    if __name__ == "__main__":
+        assert os.environ["MASTER_ADDR"] == "127.0.0.1"
+        mp.spawn(work, args=(WORLD,), nprocs=WORLD)
+"""
+
+
+def test_distributed_snippet_runs_its_processes_on_a_free_port(project):
+    project.write("snippets/topic/two_ranks.py", DISTRIBUTED_SNIPPET.replace("WORLD", "2"))
+    result = project.runpytest("-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*rank 1/2: sum of ranks+1 = 3.0*"])
+
+
+def test_distributed_snippet_that_ran_one_process_fails(project):
+    project.write("snippets/topic/one_rank.py", DISTRIBUTED_SNIPPET.replace("WORLD", "1"))
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*snippets/topic/one_rank.py:1: a distributed item must show at least 2 processes*saw ?(0, 1)?*"])
+
+
+def test_distributed_failure_names_the_line_and_leaves_no_process_behind(project, tmp_path):
+    pidfile = tmp_path / "straggler.pid"
+    project.write("snippets/topic/crashes.py", f"""
+        # pytest: distributed
+        import subprocess
+        import sys
+
+        straggler = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        open({str(pidfile)!r}, "w").write(str(straggler.pid))
+        raise RuntimeError("rank 0 crashed")
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*snippets/topic/crashes.py:7: RuntimeError: rank 0 crashed*"])
+    pid = int(pidfile.read_text())
+    status = Path(f"/proc/{pid}/status")
+    assert not status.exists() or "zombie" in status.read_text(), "the straggler outlived its item"
+
+
+def test_distributed_fence_is_an_error(project):
+    project.write("docs/page.md", """
+        ```{.python .distributed}
+        print("would spawn")
+        ```
+    """)
+    result = project.runpytest()
+    result.stdout.fnmatch_lines(["*docs/page.md:1: code that starts several processes belongs in a snippet file*"])
+
+
+def test_items_of_another_environment_skip_with_the_command(project):
+    pyproject = project.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + textwrap.dedent("""
+        [tool.llm-study.environments.special]
+        paths = ["docs/special.md", "snippets/special"]
+        command = "nox -s special"
+    """))
+    project.write("docs/special.md", "```python\nimport only_in_special_env\n```\n")
+    project.write("snippets/special/uses_it.py", "import only_in_special_env\n")
+    project.write("snippets/topic/_helper.py", "raise SystemExit('a helper module is not an item')\n")
+    project.write("snippets/topic/main_env.py", "print('main')\n")
+    result = project.runpytest()
+    result.assert_outcomes(passed=1, skipped=2)
+    result.stdout.fnmatch_lines(["SKIPPED * runs in the 'special' environment: `nox -s special`"])
+
+
+def test_snippet_named_on_the_command_line_is_run_not_imported(project):
+    project.write("snippets/topic/named.py", """
+        assert __name__ == "__main__", "imported as a module instead of run as a script"
+        print("ran as a script")
+    """)
+    result = project.runpytest("snippets/topic/named.py", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*ran as a script*"])

@@ -1,0 +1,151 @@
+"""The environments LLM-Study runs in, and what runs in each (https://nox.thea.codes).
+
+Some libraries the site teaches pin versions that cannot share one environment (optimum-onnx needs
+transformers<4.58 while the Basics pages teach transformers 5), so each such page runs in an
+environment of its own. ``pyproject.toml`` is the single source: ``[project.optional-dependencies]``
+says what each environment installs, ``[tool.llm-study.environments]`` which pages belong to which
+environment, and ``constraints/<env>.txt`` is that environment's lock.
+
+    nox                 every test in every environment, then the strict site build (the README's command)
+    nox -s tests -- docs/basics/peft.md     one page, in the main environment
+    nox -s optimum      the Optimum page, in its own environment
+    nox -s serve        the site on http://127.0.0.1:8000/llm-study/
+    nox -s gpu          only the `gpu` items, on a machine with CUDA
+    nox -s lock         re-resolve every environment and rewrite constraints/*.txt
+
+Environments live outside the clone, in ``~/.cache/llm-study/nox`` (or ``$LLM_STUDY_CACHE/nox``),
+and are reinstalled only when their lock file or ``pyproject.toml`` changes.
+"""
+
+import hashlib
+import os
+import shutil
+import tomllib
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+CACHE = Path(os.environ.get("LLM_STUDY_CACHE", Path.home() / ".cache" / "llm-study"))
+
+nox.options.envdir = str(CACHE / "nox")
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests", "optimum", "docs"]
+nox.options.error_on_missing_interpreters = True
+
+# Which extras each environment installs. fairscale is installed apart, see _install.
+ENVIRONMENTS = {
+    "main": ["hf", "training", "test"],
+    "optimum": ["optimum", "test"],
+    "docs": ["docs"],
+}
+# fairscale ships only a source archive whose build imports torch: built in an isolated build
+# environment, pip would fetch a second (CUDA, multi-GB) torch, so it is built against ours.
+NO_BUILD_ISOLATION = {"main": ["fairscale==0.4.13"]}
+
+
+def requirements(env: str) -> list[str]:
+    """The requirement strings of ``env``: the project's dependencies plus its extras, flattened.
+
+    ``llm-study[x]`` entries (an extra that includes another) are expanded in place.
+    """
+    project = PYPROJECT["project"]
+    extras = project["optional-dependencies"]
+    wanted, seen, out = list(ENVIRONMENTS[env]), set(), list(project["dependencies"])
+    while wanted:
+        extra = wanted.pop()
+        if extra in seen:
+            continue
+        seen.add(extra)
+        for req in extras[extra]:
+            if req.startswith(f"{project['name']}["):
+                wanted.extend(req.split("[", 1)[1].rstrip("]").split(","))
+            else:
+                out.append(req)
+    return sorted(set(out))
+
+
+def lock_file(env: str) -> Path:
+    return ROOT / "constraints" / f"{env}.txt"
+
+
+def _install(session: nox.Session, env: str) -> None:
+    """Install ``env`` from its lock, unless this virtualenv was already built from the same lock."""
+    key = hashlib.sha256()
+    for path in (ROOT / "pyproject.toml", lock_file(env)):
+        key.update(path.read_bytes())
+    stamp = Path(session.virtualenv.location) / "llm-study-lock.sha256"
+    if stamp.exists() and stamp.read_text() == key.hexdigest():
+        session.log(f"{env} environment is up to date with {lock_file(env).name}; nothing to install")
+        return
+    session.install("-c", str(lock_file(env)), "setuptools", "wheel", *requirements(env))
+    if NO_BUILD_ISOLATION.get(env):
+        session.install("-c", str(lock_file(env)), "--no-build-isolation", *NO_BUILD_ISOLATION[env])
+    stamp.write_text(key.hexdigest())
+
+
+def _pytest(session: nox.Session, env: str, default_args: list[str]) -> None:
+    session.env.update({
+        "LLM_STUDY_ENV": env,
+        # DeepSpeed compiles a CPU extension on first use (~3 min); keep it across runs and clones.
+        "TORCH_EXTENSIONS_DIR": str(CACHE / "torch_extensions"),
+        "NO_MKDOCS_2_WARNING": "1",
+    })
+    session.run("pytest", *(session.posargs or default_args), "--durations=15",
+                f"--report-log=reports/pytest-report-{env}.jsonl")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Every page, snippet and harness test of the main environment (other environments' items skip)."""
+    _install(session, "main")
+    _pytest(session, "main", [])
+
+
+@nox.session
+def optimum(session: nox.Session) -> None:
+    """The Optimum page, with optimum-onnx and its transformers<4.58."""
+    _install(session, "optimum")
+    paths = PYPROJECT["tool"]["llm-study"]["environments"]["optimum"]["paths"]
+    _pytest(session, "optimum", list(paths))
+
+
+@nox.session
+def gpu(session: nox.Session) -> None:
+    """Only the `gpu` items, on a CUDA machine (PyPI's torch==2.13.0 is its CUDA build there)."""
+    _install(session, "main")
+    session.install("-c", str(lock_file("main")), *PYPROJECT["project"]["optional-dependencies"]["gpu"])
+    _pytest(session, "main", ["-m", "gpu"])
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the site with --strict: a page left out of nav, a dead link or anchor fail the build."""
+    _install(session, "docs")
+    session.run("mkdocs", "build", "--strict", env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session
+def serve(session: nox.Session) -> None:
+    """Serve the site with live reload on http://127.0.0.1:8000/llm-study/."""
+    _install(session, "docs")
+    session.run("mkdocs", "serve", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+@nox.session(reuse_venv="never")
+def lock(session: nox.Session) -> None:
+    """Resolve each environment afresh from pyproject.toml and write its constraints/<env>.txt."""
+    for env in ENVIRONMENTS:
+        target = Path(session.create_tmp()) / f"venv-{env}"
+        shutil.rmtree(target, ignore_errors=True)
+        session.run("python", "-m", "venv", str(target), external=True)
+        pip = str(target / "bin" / "pip")
+        session.run(pip, "install", "-q", "setuptools", "wheel", *requirements(env), external=True)
+        for req in NO_BUILD_ISOLATION.get(env, []):
+            session.run(pip, "install", "-q", "--no-build-isolation", req, external=True)
+        frozen = session.run(pip, "freeze", external=True, silent=True)
+        header = (f"# Lock of the '{env}' environment (Python 3.11, linux x86_64), written by `nox -s lock`.\n"
+                  "# torch is pinned without its +cpu local label, so the file also serves a CUDA install.\n")
+        lines = [line.replace("+cpu", "") for line in frozen.splitlines() if line and not line.startswith("-e")]
+        lock_file(env).write_text(header + "\n".join(lines) + "\n")
