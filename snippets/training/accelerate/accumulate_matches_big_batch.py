@@ -1,4 +1,4 @@
-"""Gradient accumulation: 4 micro-batches of 4 inside accelerator.accumulate == one step on 16 samples."""
+"""Gradient accumulation: 4 micro-batches of 4 inside accelerator.accumulate == one step on 16."""
 import torch
 from accelerate import Accelerator
 from torch.utils.data import DataLoader, TensorDataset

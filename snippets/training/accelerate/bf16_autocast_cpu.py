@@ -38,8 +38,8 @@ def train():
         if turn == rank:
             print(f"rank {rank}/{world}: hidden {seen['hidden']}, output {out.dtype}, weights "
                   f"{model.module[0].weight.dtype}, grads {grad.dtype}, equal across ranks "
-                  f"{torch.equal(grads[0], grads[1])}, loss vs fp32 differs {rel > 0}, within 1% {rel < 0.01}",
-                  flush=True)
+                  f"{torch.equal(grads[0], grads[1])}, loss vs fp32 differs {rel > 0}, "
+                  f"within 1% {rel < 0.01}", flush=True)
         accelerator.wait_for_everyone()
     assert seen["hidden"] == torch.bfloat16 and out.dtype == grad.dtype == torch.float32
     assert torch.equal(grads[0], grads[1]) and 0 < rel < 0.01

@@ -16,7 +16,7 @@ PER_RANK, WORLD, STEPS = 4, 2, 5  # 4 sequences per process and step: 8 per step
 def build():
     torch.manual_seed(0)  # every process builds the same weights and the same data
     model = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64,
-                                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1))
+                                         num_hidden_layers=1, num_attention_heads=2))
     data = TensorDataset(torch.randint(0, 64, (PER_RANK * WORLD * STEPS, 12)))
     return model, torch.optim.AdamW(model.parameters(), lr=1e-2), data
 
@@ -24,7 +24,8 @@ def build():
 def train():
     accelerator = Accelerator(cpu=True)  # (1)!
     model, optimizer, data = build()
-    model, optimizer, loader = accelerator.prepare(model, optimizer, DataLoader(data, batch_size=PER_RANK))
+    loader = DataLoader(data, batch_size=PER_RANK)
+    model, optimizer, loader = accelerator.prepare(model, optimizer, loader)
     for (ids,) in loader:  # (2)!
         loss = model(input_ids=ids, labels=ids).loss
         accelerator.backward(loss)  # DDP all-reduces (averages) the gradients here
@@ -33,8 +34,7 @@ def train():
     mine = torch.cat([p.detach().flatten() for p in model.parameters()])
     every_rank = accelerator.gather(mine[None])  # (WORLD, n_params): one row per process
 
-    # The reference: one process, plain PyTorch, batches of PER_RANK * WORLD sequences.
-    reference, ref_optimizer, data = build()
+    reference, ref_optimizer, data = build()  # the reference: one process, plain PyTorch, batches of 8
     for (ids,) in DataLoader(data, batch_size=PER_RANK * WORLD):
         reference(input_ids=ids, labels=ids).loss.backward()
         ref_optimizer.step()
@@ -45,8 +45,9 @@ def train():
     rank, world = dist.get_rank(), dist.get_world_size()
     for turn in range(world):  # take turns, so that the lines come out in rank order
         if turn == rank:
-            print(f"rank {rank}/{world}: {type(model).__name__}, {len(loader)} steps of {PER_RANK} sequences, "
-                  f"params equal across ranks: {same}, matches 1-process full batch: {gap < 1e-5}", flush=True)
+            print(f"rank {rank}/{world}: {type(model).__name__}, {len(loader)} steps of {PER_RANK} "
+                  f"sequences, params equal across ranks: {same}, matches 1-process full batch: "
+                  f"{gap < 1e-5}", flush=True)
         accelerator.wait_for_everyone()
     assert same and gap < 1e-5, gap
     accelerator.end_training()  # destroys the process group

@@ -22,8 +22,8 @@ def check(cpu):
     for turn in range(world):  # take turns, so that the lines come out in rank order
         if turn == rank:
             print(f"rank {rank}/{world}: Accelerator(cpu={cpu}): {accelerator.distributed_type}, "
-                  f"num_processes={accelerator.num_processes}, is_main_process={accelerator.is_main_process}",
-                  flush=True)
+                  f"num_processes={accelerator.num_processes}, "
+                  f"is_main_process={accelerator.is_main_process}", flush=True)
         dist.barrier()  # not accelerator.wait_for_everyone(): with cpu=False it believes it is alone
     if cpu:  # RIGHT: one job of 2 processes; prepare() will wrap the model in DDP and shard the data
         assert accelerator.num_processes == 2 and accelerator.process_index == rank
@@ -33,6 +33,7 @@ def check(cpu):
 
 
 if __name__ == "__main__":
-    notebook_launcher(check, args=(False,), num_processes=2, use_port=os.environ.get("MASTER_PORT", free_port()))
+    port = os.environ.get("MASTER_PORT", free_port())
+    notebook_launcher(check, args=(False,), num_processes=2, use_port=port)
     notebook_launcher(check, args=(True,), num_processes=2, use_port=free_port())
 # --8<-- [end:code]

@@ -1,6 +1,6 @@
 # pytest: distributed
 # --8<-- [start:code]
-"""10 eval samples, 2 ranks, batches of 4: gather() counts padded samples, gather_for_metrics() does not."""
+"""10 samples, 2 ranks, batches of 4: gather() counts the padding, gather_for_metrics() does not."""
 import os
 import socket
 
@@ -27,8 +27,8 @@ def evaluate():
     for turn in range(world):  # take turns, so that the lines come out in rank order
         if turn == rank:
             print(f"rank {rank}/{world}: gather: {len(wrong)} ids {sorted(wrong.tolist())}, "
-                  f"accuracy {wrong_acc:.2f}; gather_for_metrics: {len(right)} ids, accuracy {right_acc:.2f}",
-                  flush=True)
+                  f"accuracy {wrong_acc:.2f}; gather_for_metrics: {len(right)} ids, "
+                  f"accuracy {right_acc:.2f}", flush=True)
         accelerator.wait_for_everyone()
     assert len(wrong) > N and wrong_acc != 0.6  # some samples counted twice
     assert sorted(right.tolist()) == list(range(N)) and right_acc == 0.6  # each sample exactly once

@@ -1,6 +1,6 @@
 # pytest: distributed
 # --8<-- [start:code]
-"""`accelerate launch --cpu --num_processes 2` starts ONE process; `--multi_gpu` with cpu=True starts two."""
+"""`accelerate launch --cpu --num_processes 2` starts ONE process; `--multi_gpu` starts two."""
 import os
 import socket
 import subprocess
@@ -10,7 +10,8 @@ if sys.argv[1:] == ["worker"]:  # what each launched process runs
     from accelerate import Accelerator
 
     accelerator = Accelerator(cpu=True)
-    print(f"rank {accelerator.process_index}/{accelerator.num_processes}: {accelerator.distributed_type}\n",
+    rank, world = accelerator.process_index, accelerator.num_processes
+    print(f"rank {rank}/{world}: {accelerator.distributed_type}\n",
           end="", flush=True)  # one write, so the lines of several processes cannot interleave
     accelerator.wait_for_everyone()  # no rank tears the group down while another is still joining
     accelerator.end_training()

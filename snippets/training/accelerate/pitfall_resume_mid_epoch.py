@@ -1,4 +1,4 @@
-"""Resuming mid-epoch with skip_first_batches: the new iterator's draw from the global RNG shifts dropout."""
+"""Resuming mid-epoch: the resumed loader's draw from the global RNG shifts every dropout mask."""
 import tempfile
 
 import torch
@@ -10,7 +10,8 @@ def resumed_equals_unbroken(own_generator):
     def setup():
         accelerator = Accelerator(cpu=True)
         torch.manual_seed(0)
-        model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.Dropout(0.5), torch.nn.Linear(32, 1))
+        model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.Dropout(0.5),
+                                    torch.nn.Linear(32, 1))
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         generator = torch.Generator().manual_seed(1) if own_generator else None
         data = DataLoader(TensorDataset(torch.randn(24, 8), torch.randn(24, 1)), batch_size=4,
@@ -19,7 +20,8 @@ def resumed_equals_unbroken(own_generator):
 
     def steps(accelerator, model, optimizer, batches, n):
         for _, (x, y) in zip(range(n), batches):
-            accelerator.backward(torch.nn.functional.mse_loss(model(x), y))  # dropout uses the global RNG
+            loss = torch.nn.functional.mse_loss(model(x), y)  # dropout draws from the global RNG
+            accelerator.backward(loss)
             optimizer.step()
             optimizer.zero_grad()
 

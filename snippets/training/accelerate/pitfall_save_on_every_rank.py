@@ -42,8 +42,8 @@ def train(folder):
     for turn in range(world):  # take turns, so that the lines come out in rank order
         if turn == rank:
             print(f"rank {rank}/{world}: wrong: {wrong_lines} log lines, keys {list(wrong_state)}, "
-                  f"loads: {wrong_loads} | right: {right_lines} log line, {os.listdir(folder / 'right')}, "
-                  f"loads: True", flush=True)
+                  f"loads: {wrong_loads} | right: {right_lines} log line, "
+                  f"{os.listdir(folder / 'right')}, loads: True", flush=True)
         accelerator.wait_for_everyone()
     assert wrong_lines == 2 and not wrong_loads and right_lines == 1
     assert torch.equal(plain.weight, accelerator.unwrap_model(model).weight)

@@ -1,4 +1,4 @@
-"""save_state / load_state: a run stopped after epoch 1 and restarted ends exactly where an unbroken run ends."""
+"""save_state / load_state: a run stopped after epoch 1 and restarted ends where an unbroken run ends."""
 import os
 import tempfile
 
