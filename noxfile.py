@@ -12,14 +12,18 @@ environment, and ``constraints/<env>.txt`` is that environment's lock.
     nox -s serve        the site on http://127.0.0.1:8000/llm-study/
     nox -s gpu          only the `gpu` items, on a machine with CUDA
     nox -s lock         re-resolve every environment and rewrite constraints/*.txt
+    nox -s measure      re-run every benchmark_*.py snippet and store what it printed beside it
 
 Environments live outside the clone, in ``~/.cache/llm-study/nox`` (or ``$LLM_STUDY_CACHE/nox``),
 and are reinstalled only when their lock file or ``pyproject.toml`` changes.
 """
 
+import datetime
 import hashlib
 import os
+import platform
 import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -149,3 +153,38 @@ def lock(session: nox.Session) -> None:
                   "# torch is pinned without its +cpu local label, so the file also serves a CUDA install.\n")
         lines = [line.replace("+cpu", "") for line in frozen.splitlines() if line and not line.startswith("-e")]
         lock_file(env).write_text(header + "\n".join(lines) + "\n")
+
+
+# The nox session whose virtualenv holds each environment of [tool.llm-study.environments].
+SESSION_OF = {"main": "tests", "optimum": "optimum"}
+
+
+def environment_of(path: Path) -> str:
+    rel = path.relative_to(ROOT).as_posix()
+    for name, env in PYPROJECT["tool"]["llm-study"]["environments"].items():
+        if any(rel == p or rel.startswith(p.rstrip("/") + "/") for p in env["paths"]):
+            return name
+    return "main"
+
+
+@nox.session(venv_backend="none")
+def measure(session: nox.Session) -> None:
+    """Re-run each snippets/**/benchmark_*.py in its environment; save its output as <name>.out.txt.
+
+    Pages include that file under "Measured here", so the figures a page shows come from the
+    last measuring run, with its machine and date. Build the environments first (`nox`).
+    """
+    for script in sorted(ROOT.glob("snippets/**/benchmark_*.py")):
+        env = environment_of(script)
+        python = CACHE / "nox" / SESSION_OF[env] / "bin" / "python"
+        if not python.exists():
+            session.error(f"{script.name} runs in the {env!r} environment: build it first with `nox -s {SESSION_OF[env]}`")
+        session.log(f"{python} {script.relative_to(ROOT)}")
+        # Only stdout is the measurement; library warnings on stderr stay on the console.
+        printed = subprocess.run([str(python), str(script)], check=True, capture_output=True, text=True,
+                                 env={**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
+                                      "HF_DATASETS_OFFLINE": "1"}).stdout
+        stamp = (f"# measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} CPUs "
+                 f"({platform.processor() or platform.platform()}) by `nox -s measure`\n")
+        script.with_suffix(".out.txt").write_text(stamp + printed)
+        session.log(f"wrote {script.with_suffix('.out.txt').relative_to(ROOT)}")
