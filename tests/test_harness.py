@@ -463,3 +463,32 @@ def test_snippet_named_on_the_command_line_is_run_not_imported(project):
     result = project.runpytest("snippets/topic/named.py", "-s")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*ran as a script*"])
+
+
+def test_conftest_fixture_reaches_snippets_of_its_folder_only(project):
+    # A folder's conftest.py can start a service for its snippets (the Triton page starts a server
+    # this way); it is not an item itself, and `collect_ignore` hides code the service loads.
+    project.write("snippets/served/conftest.py", """
+        import os
+        import pytest
+
+        collect_ignore = ["model_repository"]
+
+        @pytest.fixture(scope="session", autouse=True)
+        def service():
+            os.environ["SERVICE_URL"] = "127.0.0.1:1234"
+            yield
+            del os.environ["SERVICE_URL"]
+    """)
+    project.write("snippets/served/model_repository/m/1/model.py", "raise SystemExit('not an item')\n")
+    project.write("snippets/served/client.py", """
+        import os
+        assert os.environ["SERVICE_URL"] == "127.0.0.1:1234"
+    """)
+    project.write("snippets/other/alone.py", """
+        import os
+        assert "SERVICE_URL" not in os.environ
+    """)
+    result = project.runpytest("-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*snippets/other/alone.py*PASSED*", "*snippets/served/client.py*PASSED*"])

@@ -94,3 +94,22 @@ def test_strict_build_fails_on(copy_of_site, breakage, expected):
     result = build(copy_of_site, copy_of_site / "site")
     assert result.returncode != 0
     assert expected in result.stdout + result.stderr
+
+
+def _cpu_benchmarks() -> list[Path]:
+    return [p for p in sorted(ROOT.glob("snippets/*/*/benchmark_*.py"))
+            if not p.read_text().startswith("# pytest: gpu")]
+
+
+@pytest.mark.parametrize("script", _cpu_benchmarks(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_page_shows_what_its_benchmark_measured(script):
+    # `nox -s measure` writes these two files; the topic's page must show both under "Measured here".
+    section, topic = script.relative_to(ROOT / "snippets").parts[:2]
+    table = script.with_suffix(".out.txt")
+    plot = ROOT / "docs" / section / topic / f"{script.stem}.png"
+    page = (ROOT / "docs" / section / f"{topic}.md").read_text()
+    assert table.exists() and table.read_text().startswith("# measured "), f"{table}: run `nox -s measure`"
+    assert plot.exists() and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{plot}: run `nox -s measure`"
+    assert f'--8<-- "{table.relative_to(ROOT).as_posix()}"' in page, f"{section}/{topic}.md does not include {table.name}"
+    assert f"]({topic}/{plot.name})" in page, f"{section}/{topic}.md does not show {plot.name}"
+    assert "nox -s measure" in page, f"{section}/{topic}.md does not say how to regenerate its figures"
