@@ -111,11 +111,12 @@ def _paths(env: str) -> list[str]:
 
 
 def _main_bin(session: nox.Session) -> Path:
-    """The bin/ folder of the main environment (the `tests` session's virtualenv)."""
-    bin_dir = CACHE / "nox" / "tests" / "bin"
-    if not (bin_dir / "pytest").exists():
-        session.error("this session uses the main environment: build it first with `nox -s tests`")
-    return bin_dir
+    """The bin/ folder of the main environment: the `tests` session's virtualenv, else `gpu`'s."""
+    for name in ("tests", "gpu"):
+        bin_dir = CACHE / "nox" / name / "bin"
+        if (bin_dir / "pytest").exists():
+            return bin_dir
+    session.error("this session uses the main environment: build it first with `nox -s tests`")
 
 
 @nox.session
