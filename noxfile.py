@@ -170,8 +170,11 @@ def vllm_gpu(session: nox.Session) -> None:
 def gpu(session: nox.Session) -> None:
     """Only the `gpu` items, on a CUDA machine (PyPI's torch==2.13.0 is its CUDA build there)."""
     _install(session, "main")
-    if PYPROJECT["project"]["optional-dependencies"]["gpu"]:
-        session.install("-c", str(lock_file("main")), *PYPROJECT["project"]["optional-dependencies"]["gpu"])
+    # Built against the environment's CUDA torch (flash-attn's setup imports torch): no isolation,
+    # so its build tools go in first.
+    session.install("ninja", "packaging", "wheel", "psutil")
+    session.install("-c", str(lock_file("main")), "--no-build-isolation",
+                    *PYPROJECT["project"]["optional-dependencies"]["gpu"])
     _pytest(session, "main", ["-m", "gpu"])
 
 
