@@ -263,6 +263,8 @@ def measure(session: nox.Session) -> None:
         session.log(f"{python} {script.relative_to(ROOT)} --plot {plot.relative_to(ROOT)}")
         run_env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                    **EXTRA_ENV.get(env, {})}
+        if not want_gpu:  # else DeepSpeed, imported by accelerate, prints its accelerator choice
+            run_env["DS_ACCELERATOR"] = "cpu"
         versions = subprocess.run(
             [str(python), "-c", "import platform, sys; from importlib import metadata as m\n"
              "print('Python', platform.python_version(), end=', ')\n"
