@@ -148,7 +148,7 @@ def triton(session: nox.Session) -> None:
 
     This session's virtualenv is the server's environment (nvidia-pytriton bundles the server
     binary and needs numpy<2). The clients are the page's snippets, run by the main environment's
-    pytest; the fixture in snippets/optimization/triton/conftest.py starts the server from
+    pytest; the fixture in snippets/optimization/triton-inference-server/conftest.py starts the server from
     $TRITON_SERVER_VENV on loopback and stops it at the end.
     """
     _install(session, "triton")
