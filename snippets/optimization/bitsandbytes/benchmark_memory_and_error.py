@@ -126,4 +126,3 @@ if args.plot:
     fig.suptitle("bitsandbytes on a CPU: tiny to small Llama models")
     fig.tight_layout()
     fig.savefig(args.plot, dpi=120)
-    print(f"plot saved to {args.plot}")
