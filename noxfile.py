@@ -262,12 +262,16 @@ def measure(session: nox.Session) -> None:
     stamping date, machine and versions, to ``benchmark_x.out.txt`` beside it, and its plot
     (``--plot``) to ``docs/<section>/<topic>/benchmark_x.png``. Pages include both under
     "Measured here". ``nox -s measure -- gpu`` measures the ``# pytest: gpu`` benchmarks instead
-    (on a CUDA machine); by default they are left alone. Build the environments first (``nox``).
+    (on a CUDA machine); by default they are left alone. Other arguments select scripts by a
+    part of their path (``nox -s measure -- vllm``). Build the environments first (``nox``).
     """
     want_gpu = "gpu" in session.posargs
+    only = [arg for arg in session.posargs if arg != "gpu"]  # e.g. `-- vllm`: scripts whose path has it
     cpus = f"{os.cpu_count()} CPUs ({_cpu_name()})"
     for script in sorted(ROOT.glob("snippets/**/benchmark_*.py")):
         if script.read_text().startswith(HEADER_GPU) != want_gpu:
+            continue
+        if only and not any(word in script.relative_to(ROOT).as_posix() for word in only):
             continue
         env = environment_of(script)
         python = CACHE / "nox" / SESSION_OF[env] / "bin" / "python"
