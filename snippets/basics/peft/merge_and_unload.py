@@ -20,10 +20,11 @@ with torch.no_grad():
 
 print(type(merged).__name__, "| LoRA layers left:",
       sum(isinstance(m, LoraLayer) for m in merged.modules()))
-print("max |adapter - merged|:", (with_adapter - merged_out).abs().max().item())
+# Float addition is reordered by merging, so equality is up to rounding, not bit-exact; the
+# difference (around 1e-7) depends on the CPU's kernels, so the check is against a tolerance.
+print("max |adapter - merged| < 1e-5:", (with_adapter - merged_out).abs().max().item() < 1e-5)
 assert isinstance(merged, LlamaForCausalLM)
 assert not any(isinstance(m, LoraLayer) for m in merged.modules())
 assert isinstance(merged.model.layers[0].self_attn.q_proj, torch.nn.Linear)
 assert torch.allclose(merged.model.layers[0].self_attn.q_proj.weight, expected_W, atol=1e-6)
-# Float addition is reordered by merging, so equality is up to rounding, not bit-exact.
 assert torch.allclose(with_adapter, merged_out, atol=1e-5)

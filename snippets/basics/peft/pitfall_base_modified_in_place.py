@@ -19,7 +19,7 @@ model = get_peft_model(base, lora).eval()
 # WRONG: keep using `base` as the "before fine-tuning" reference. Its q_proj/v_proj were
 # swapped for LoRA layers in place, so it now runs the adapter too.
 q = base.model.layers[0].self_attn.q_proj
-print("base...q_proj is now:", type(q).__module__ + "." + type(q).__name__)
+print("base.model.layers[0].self_attn.q_proj is now:", type(q).__module__ + "." + type(q).__name__)
 assert isinstance(q, LoraLayer)
 with torch.no_grad():
     assert torch.equal(base(x).logits, model(x).logits)

@@ -36,5 +36,5 @@ print(f"wrong: loss {losses[0]:.3f} -> {losses[-1]:.3f}, sum|B| = {b_sum}")
 assert b_sum == 0 and losses[0] == losses[-1]
 
 losses, b_sum = train(optimizer_first=False)
-print(f"right: loss {losses[0]:.3f} -> {losses[-1]:.3f}, sum|B| = {b_sum:.3f}")
+print(f"right: loss {losses[0]:.3f} -> {losses[-1]:.3f}, sum|B| = {b_sum:.1f}")
 assert b_sum > 0 and losses[-1] < losses[0] - 0.5

@@ -11,8 +11,10 @@ cfg = LlamaConfig(vocab_size=128, hidden_size=64, intermediate_size=128, num_hid
                   num_attention_heads=4, num_key_value_heads=2)
 x = torch.randint(0, 128, (2, 10))
 lora = LoraConfig(r=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
-files = lambda d: sorted(f for f in os.listdir(d) if f != "README.md")
-size = lambda d: sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+files = lambda d: sorted(os.listdir(d))
+# Only the weights: the model card and adapter_config.json record the base's (temporary) path.
+size = lambda d: sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)
+                     if f.endswith(".safetensors"))
 
 with tempfile.TemporaryDirectory() as tmp:
     base_dir, merged_dir, adapter_dir = (os.path.join(tmp, n) for n in ("base", "merged", "adapter"))
@@ -26,8 +28,8 @@ with tempfile.TemporaryDirectory() as tmp:
         merged = model.merge_and_unload()
     # WRONG as an adapter: the merged model is a plain model; saving it writes every weight.
     merged.save_pretrained(merged_dir)
-    print(f"adapter: {files(adapter_dir)} {size(adapter_dir):,} bytes")
-    print(f"merged:  {files(merged_dir)} {size(merged_dir):,} bytes")
+    print(f"adapter: {files(adapter_dir)}, weights {size(adapter_dir):,} bytes")
+    print(f"merged:  {files(merged_dir)}, weights {size(merged_dir):,} bytes")
     assert "adapter_config.json" not in files(merged_dir)
     assert size(merged_dir) > 10 * size(adapter_dir)
     try:  # ... and it cannot be put on a base model as an adapter

@@ -16,7 +16,9 @@ try:
     lora_on(gpt2(), ["q_proj", "v_proj"])
     raise AssertionError("expected an error")
 except NoMatchingPeftModuleError as err:  # a ValueError subclass
-    print("llama names on gpt2:", str(err).split(".")[0])
+    # The message quotes the names as a Python set, whose order changes from run to run.
+    assert "not found in the base model" in str(err)
+    print("llama names on gpt2:", type(err).__name__)
 
 # WRONG 2 (silent): one right name in the list is enough to pass, the wrong one just does nothing.
 model = lora_on(gpt2(), ["c_attn", "q_proj"])

@@ -1,4 +1,4 @@
-# pytest: gpu
+# pytest: gpu, needs-transformers, needs-peft, needs-bitsandbytes
 # --8<-- [start:code]
 """QLoRA: a frozen 4-bit NF4 base, LoRA adapters in higher precision on top, one training step."""
 import tempfile

@@ -29,7 +29,8 @@ with torch.no_grad():
     noisy_ids = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, 7)
     noisy = model(input_ids=noisy_ids, attention_mask=batch["attention_mask"]).logits[0, -n:]
 
+# The difference is float32 rounding (around 1e-7), whose digits depend on the CPU: compare it.
 print(device, "| pads in row 0:", int((batch["attention_mask"][0] == 0).sum()),
-      "| max |batched - alone|:", (out - ref).abs().max().item())
+      "| max |batched - alone| < 1e-4:", (out - ref).abs().max().item() < 1e-4)
 assert batch["input_ids"].device.type == device
 assert torch.allclose(out, ref, atol=1e-4) and torch.allclose(noisy, out, atol=1e-5)

@@ -1,4 +1,4 @@
-# pytest: gpu
+# pytest: gpu, needs-transformers, needs-tokenizers
 # --8<-- [start:code]
 """The same left-padded batch on a GPU: BatchEncoding.to("cuda") moves ids and mask together."""
 import torch

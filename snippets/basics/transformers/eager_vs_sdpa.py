@@ -23,6 +23,7 @@ with torch.no_grad():
     a = eager(ids, attention_mask=mask).logits
     b = sdpa(ids, attention_mask=mask).logits
 real = mask.bool()  # compare only real tokens: outputs at pad positions are never used
+# The difference is float32 rounding (around 2e-7), whose digits depend on the CPU: compare it.
 diff = (a - b)[real].abs().max().item()
-print(f"max |eager - sdpa| on real tokens: {diff:.2e}")
+print("max |eager - sdpa| on real tokens < 1e-5:", diff < 1e-5)
 assert torch.allclose(a[real], b[real], atol=1e-5)  # equal up to float rounding, not bit-equal

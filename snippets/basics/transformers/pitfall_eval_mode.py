@@ -15,7 +15,7 @@ ids = torch.randint(3, 512, (1, 12))
 assert model.training
 with torch.no_grad():  # no_grad stops gradient tracking; it does NOT switch dropout off
     a, b = model(ids).logits, model(ids).logits
-print("train mode, max |a - b|:", (a - b).abs().max().item())
+print(f"train mode, max |a - b|: {(a - b).abs().max().item():.2f}")
 assert not torch.equal(a, b)
 
 # RIGHT: eval() turns dropout off, and repeated calls agree exactly.

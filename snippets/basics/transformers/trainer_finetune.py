@@ -6,7 +6,7 @@ import torch
 from datasets import Dataset
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (DataCollatorForLanguageModeling, LlamaConfig, LlamaForCausalLM,
-                          PreTrainedTokenizerFast, Trainer, TrainingArguments)
+                          PreTrainedTokenizerFast, PrinterCallback, Trainer, TrainingArguments)
 
 bpe = Tokenizer(models.BPE())
 bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -31,14 +31,18 @@ with tempfile.TemporaryDirectory() as tmp:
         output_dir=tmp, use_cpu=True, report_to="none", seed=0,
         num_train_epochs=2, per_device_train_batch_size=8, per_device_eval_batch_size=16,
         learning_rate=3e-3, eval_strategy="epoch", logging_steps=10, save_strategy="no",
-        disable_tqdm=True)  # progress bars off; log lines are still printed
+        disable_tqdm=True)  # progress bars off: a PrinterCallback prints each log dict instead
     trainer = Trainer(
         model=model, args=args, train_dataset=data["train"], eval_dataset=data["test"],
         processing_class=tok,  # replaces the old tokenizer= argument
         data_collator=DataCollatorForLanguageModeling(tok, mlm=False))  # labels = input_ids
+    trainer.remove_callback(PrinterCallback)  # its dicts hold timings; the losses are printed below
     before = trainer.evaluate()["eval_loss"]
     trainer.train()
     after = trainer.evaluate()["eval_loss"]
 
+# Everything Trainer logged (every logging_steps, and each evaluation) is in its log history.
+logged = [entry for entry in trainer.state.log_history if "loss" in entry]  # the training losses
+print("train loss:", " | ".join(f"step {entry['step']}: {entry['loss']:.3f}" for entry in logged))
 print(f"{len(data['train'])} train blocks; eval loss {before:.3f} -> {after:.3f}")
 assert after < before - 0.5

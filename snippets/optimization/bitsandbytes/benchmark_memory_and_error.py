@@ -19,8 +19,10 @@ logging.getLogger("bitsandbytes").setLevel(logging.ERROR)  # "cast to float16" n
 transformers.logging.disable_progress_bar()
 torch.set_num_threads(1)
 
-# (vocabulary, hidden, intermediate, layers): the blocks grow, the vocabulary does not.
-SIZES = [(256, 64, 128, 2), (2048, 256, 688, 4), (2048, 512, 1376, 4), (2048, 768, 2048, 4)]
+# (vocabulary, hidden, intermediate, layers): the blocks grow, the vocabulary does not. Every
+# width is a multiple of 64, the NF4 block size, as in real Llamas: bitsandbytes 0.50.2's AVX-512
+# CPU kernel restores rows that end inside a block wrongly, so other widths give CPU-dependent errors.
+SIZES = [(256, 64, 128, 2), (2048, 256, 768, 4), (2048, 512, 1536, 4), (2048, 768, 2048, 4)]
 QUANT = {"int8": BitsAndBytesConfig(load_in_8bit=True),
          "nf4": BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
                                    bnb_4bit_use_double_quant=True)}

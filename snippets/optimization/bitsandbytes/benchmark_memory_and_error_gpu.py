@@ -1,4 +1,4 @@
-# pytest: gpu
+# pytest: gpu, needs-transformers, needs-bitsandbytes
 # --8<-- [start:code]
 """GPU: weight memory, peak forward memory and forward time of fp16 / LLM.int8() / NF4 Llama models."""
 import argparse
@@ -112,5 +112,5 @@ if args.plot:
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(args.plot, dpi=120)
-    print(f"plot saved to {args.plot}")
+
 # --8<-- [end:code]

@@ -18,7 +18,7 @@ with tempfile.TemporaryDirectory() as tmp:
             cast()
             raise AssertionError("the cast was accepted")
         except ValueError as error:
-            print("wrong:", error)
+            print("wrong:", str(error).split(". ")[0] + ".")  # the first sentence; the second says what to do
 
     # Right: ask for float16 at load time; the int8 layers are unaffected.
     model = AutoModelForCausalLM.from_pretrained(tmp, quantization_config=quant, dtype=torch.float16,

@@ -1,4 +1,4 @@
-# pytest: gpu
+# pytest: gpu, needs-transformers, needs-peft, needs-bitsandbytes
 # --8<-- [start:code]
 """QLoRA on a GPU: NF4 + double quantization + bf16 compute, LoRA adapters, a paged 8-bit optimizer."""
 import tempfile

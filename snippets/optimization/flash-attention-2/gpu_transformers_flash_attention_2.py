@@ -1,16 +1,12 @@
-# pytest: gpu
+# pytest: gpu, needs-transformers, needs-flash-attn
 # --8<-- [start:code]
 """The flash-attn package's FlashAttention-2 kernels inside transformers, checked against SDPA and fp32."""
-import sys
-
 import torch
 from transformers import AutoModelForCausalLM, LlamaConfig
 from transformers.utils import is_flash_attn_2_available
 
-if not is_flash_attn_2_available():  # needs flash-attn >= 2.3.3 AND a CUDA GPU
-    print("skipped: flash-attn is not installed or no CUDA GPU is visible; on a CUDA machine with "
-          "nvcc: pip install flash-attn --no-build-isolation")
-    sys.exit(0)
+# True only with flash-attn >= 2.3.3 installed AND a CUDA GPU visible (the test skips without them).
+assert is_flash_attn_2_available(), "pip install flash-attn --no-build-isolation"
 
 torch.manual_seed(0)
 config = LlamaConfig(vocab_size=128, hidden_size=256, intermediate_size=512, num_hidden_layers=2,

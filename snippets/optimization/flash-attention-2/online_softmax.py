@@ -17,6 +17,7 @@ for start in range(0, len(row), block):
 
 # Second pass (in attention this pass is fused away: see the tiled forward below).
 online = torch.exp(row - m) / l
-print("max |online - torch.softmax| =", f"{(online - torch.softmax(row, dim=0)).abs().max().item():.1e}")
+# The two differ by float32 rounding only (about 1e-7; the last bits depend on the CPU's kernels).
+print("max |online - torch.softmax| < 1e-6:", (online - torch.softmax(row, dim=0)).abs().max().item() < 1e-6)
 print("m + log(l) == logsumexp(row):", torch.allclose(m + torch.log(l), torch.logsumexp(row, dim=0)))
 assert torch.allclose(online, torch.softmax(row, dim=0), atol=1e-7)

@@ -11,7 +11,7 @@ try:
     AutoModelForCausalLM.from_config(config, attn_implementation="flash_attention_2", dtype=torch.bfloat16)
     refused = False
 except (ImportError, ValueError) as err:  # ImportError: no flash-attn, or no GPU; ValueError: no FA2 in model
-    print(f"refused with {type(err).__name__}: {str(err)[:78]}...")
+    print(f"refused with {type(err).__name__}: {str(err).split(':')[0]}")  # then the reason
     refused = True
 assert refused == (not is_flash_attn_2_available())  # refused, not silently replaced
 

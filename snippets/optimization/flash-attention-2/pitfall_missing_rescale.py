@@ -25,7 +25,8 @@ reference = torch.softmax(k @ q / 8.0, dim=0) @ v
 
 wrong = one_query_attention(q, k, v, rescale_acc=False)
 right = one_query_attention(q, k, v, rescale_acc=True)
-print(f"without rescaling acc: max error {(wrong - reference).abs().max():.2e}")
-print(f"with rescaling acc:    max error {(right - reference).abs().max():.2e}")
+for name, out in (("without rescaling acc:", wrong), ("with rescaling acc:   ", right)):
+    error = (out - reference).abs().max().item()  # the correct one is off by float32 rounding only
+    print(f"{name} max error {error:.2f}, below 1e-5: {error < 1e-5}")
 assert not torch.allclose(wrong, reference, atol=1e-3)
 assert torch.allclose(right, reference, atol=1e-5)

@@ -51,8 +51,9 @@ if __name__ == "__main__":
         tiled, lse = tiled_attention(q, k, v, causal=causal)
         naive, naive_lse = naive_attention(q, k, v, causal=causal)
         sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
-        print(f"causal={causal!s:5}  max|tiled - naive| = {(tiled - naive).abs().max():.1e}"
-              f"  max|tiled - SDPA| = {(tiled - sdpa).abs().max():.1e}"
-              f"  max|lse - logsumexp| = {(lse - naive_lse).abs().max():.1e}")
+        # float32 rounding only: about 1e-7 to 1e-6, the exact value depends on the CPU's kernels
+        print(f"causal={causal!s:5}  max|tiled - naive| < 1e-5: {(tiled - naive).abs().max() < 1e-5}"
+              f"  max|tiled - SDPA| < 1e-5: {(tiled - sdpa).abs().max() < 1e-5}"
+              f"  max|lse - logsumexp| < 1e-5: {(lse - naive_lse).abs().max() < 1e-5}")
         assert torch.allclose(tiled, naive, atol=1e-5) and torch.allclose(tiled, sdpa, atol=1e-5)
         assert torch.allclose(lse, naive_lse, atol=1e-5)

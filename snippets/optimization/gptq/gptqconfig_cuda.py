@@ -1,4 +1,4 @@
-# pytest: gpu
+# pytest: gpu, needs-transformers, needs-optimum, needs-gptqmodel
 # --8<-- [start:code]
 import os
 import tempfile

@@ -39,8 +39,11 @@ gap = {pair: ((logits[pair[0]] - logits[pair[1]]).abs().max() / scale).item()
        for pair in [("auto", "fp32"), ("gptq_torch", "fp32"), ("auto", "gptq_torch")]}
 for (a, b), value in gap.items():
     print(f"max |logits {a} - {b}| / max |fp32| = {value:.3f}")
-for name, ids in tokens.items():
-    print(f"{name:10s} generates {ids.tolist()}")
+# The logits are almost flat, so where the greedy tokens of the 4-bit models leave fp32's
+# depends on the last bits of each CPU's kernels: print the fp32 tokens and the counts only.
+print("fp32 generates", tokens["fp32"].tolist())
+print("new tokens, fp32 / auto / gptq_torch:", [len(ids) for ids in tokens.values()])
 assert gap[("auto", "gptq_torch")] < 0.02  # two kernels, the same 4-bit weights
 assert gap[("gptq_torch", "fp32")] < 0.2  # 4-bit weights: close to fp32, not equal
+assert all(len(ids) == 12 for ids in tokens.values())
 # --8<-- [end:code]

@@ -20,7 +20,7 @@ ratio = {}
 for name, X in calibrations.items():
     Q = gptq_quantize(W, 2 * X.T @ X, bits=4, group_size=32)
     ratio[name] = rel_err(X_test @ Q.T, X_test @ W.T) / rtn_err
-    print(f"calibrated on {name:29s} held-out output error GPTQ/RTN = {ratio[name]:.2f}")
+    print(f"calibrated on {name:29s} held-out output error GPTQ/RTN = {ratio[name]:.1f}")
 
 assert ratio["8 rows of the real inputs"] > 0.95  # no better than plain rounding
 assert ratio["1024 rows of other inputs"] > 0.95

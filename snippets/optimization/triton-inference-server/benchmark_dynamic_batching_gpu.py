@@ -1,4 +1,4 @@
-# pytest: gpu
+# pytest: gpu, needs-tritonclient, needs-triton-server
 # --8<-- [start:code]
 """The dynamic batching benchmark on a GPU: the same measurement, with the KIND_GPU MLP models.
 

@@ -1,4 +1,4 @@
-# pytest: gpu
+# pytest: gpu, needs-tritonclient, needs-triton-server
 # --8<-- [start:code]
 """The tiny Llama on a KIND_GPU instance: the same greedy tokens as the CPU instance gives."""
 import os

@@ -1,6 +1,7 @@
 """The Prometheus metrics endpoint: requests, inferences (rows) and executions per model."""
 import os
 import re
+import time
 import urllib.request
 
 import numpy as np
@@ -27,6 +28,11 @@ with httpclient.InferenceServerClient(http_url) as client:
         x_input.set_data_from_numpy(np.ones((rows, 4), dtype=np.float32))
         client.infer("affine", [x_input])
 after = affine_counters()
+for _ in range(100):  # the server may count a request only after its response has left: wait
+    if after["nv_inference_request_success"] - before["nv_inference_request_success"] == 2:
+        break
+    time.sleep(0.05)
+    after = affine_counters()
 
 for name in names:
     print(f"{name:<30} +{after[name] - before[name]}")

@@ -28,7 +28,7 @@ with httpclient.InferenceServerClient(http_url, concurrency=32) as client:
     issued_s = time.perf_counter() - start
     for request in pending:
         request.get_result()
-    print(f"http async_infer: 32 requests issued in {issued_s:.2f} s")
+    print(f"http async_infer: 32 requests took at least 32 x 10 ms to issue: {issued_s >= 32 * 0.01}")
     assert issued_s >= 32 * 0.01
 
     # RIGHT: gRPC's async_infer returns at once; the requests wait at the server together.
@@ -44,5 +44,7 @@ with httpclient.InferenceServerClient(http_url, concurrency=32) as client:
         errors = [done.get(timeout=60) for _ in rows]
     assert not any(errors), errors
     batched = executions(client) - before
-    print(f"grpc async_infer: 32 requests issued in {grpc_issued_s:.2f} s, run in {batched} executions")
+    # The times and the number of executions vary with the machine; these comparisons do not.
+    print(f"grpc async_infer: issued in less than half that time: {grpc_issued_s < issued_s / 2}, "
+          f"run in fewer than 32 executions: {batched < 32}")
     assert grpc_issued_s < issued_s / 2 and batched < 32

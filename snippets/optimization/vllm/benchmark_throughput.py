@@ -50,7 +50,8 @@ def hf_run(model, tokenizer, texts):
 with tempfile.TemporaryDirectory() as folder:
     model = save_tiny_llama(folder, hidden_size=256, num_heads=4, num_layers=4)
     tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
-    llm = LLM(model=folder, dtype="float32", enforce_eager=True, seed=0)
+    # No prefix caching: rounds repeat the same prompts, and HF generate recomputes their prefill.
+    llm = LLM(model=folder, dtype="float32", enforce_eager=True, seed=0, enable_prefix_caching=False)
     vllm_run(llm, prompts(4)), hf_run(model, tokenizer, prompts(4))  # warm-up
     results = {n: ([], []) for n in args.prompts}
     for _ in range(args.rounds):  # interleaved: a busy moment of the machine hits both alike

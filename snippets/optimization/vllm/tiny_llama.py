@@ -15,8 +15,12 @@ from transformers import (AutoConfig, AutoTokenizer, LlamaConfig, LlamaForCausal
 TEXT = list(topics.values())
 
 
-def save_tiny_llama(folder, hidden_size=128, num_heads=2, num_layers=2, vocab_size=512, seed=0):
-    """Write config.json, model.safetensors and tokenizer files to `folder`; return the HF model."""
+def save_tiny_llama(folder, hidden_size=128, num_heads=2, num_layers=2, vocab_size=512, seed=0,
+                    max_position_embeddings=256):
+    """Write config.json, model.safetensors and tokenizer files to `folder`; return the HF model.
+
+    `max_position_embeddings` is also vLLM's `max_model_len`: prompt plus new tokens must fit in it.
+    """
     bpe = Tokenizer(models.BPE(unk_token="<unk>"))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
@@ -32,7 +36,7 @@ def save_tiny_llama(folder, hidden_size=128, num_heads=2, num_layers=2, vocab_si
     config = LlamaConfig(vocab_size=vocab_size, hidden_size=hidden_size,
                          intermediate_size=2 * hidden_size,
                          num_hidden_layers=num_layers, num_attention_heads=num_heads,
-                         num_key_value_heads=num_heads, max_position_embeddings=256,
+                         num_key_value_heads=num_heads, max_position_embeddings=max_position_embeddings,
                          bos_token_id=1, eos_token_id=2, pad_token_id=2)
     model = LlamaForCausalLM(config).eval()  # random weights: gibberish text, but exact tokens
     model.save_pretrained(folder)

@@ -1,4 +1,4 @@
-# pytest: gpu, distributed
+# pytest: gpu, distributed, needs-accelerate
 # --8<-- [start:code]
 """DDP on several GPUs: NCCL, bf16 autocast, launched with `accelerate launch --multi_gpu`."""
 import os

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from accelerate import Accelerator, notebook_launcher
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 
 def train(folder):
@@ -20,7 +20,7 @@ def train(folder):
     # WRONG: every rank appends to the log and saves the DDP wrapper's state_dict.
     with open(folder / "wrong.log", "a") as log:
         log.write("epoch 1 done\n")
-    torch.save(model.state_dict(), folder / f"wrong_rank{accelerator.process_index}.pt")
+    save_file(model.state_dict(), folder / f"wrong_rank{accelerator.process_index}.safetensors")
 
     # RIGHT: log from the main process only. save_model is called on every rank (FSDP and
     # DeepSpeed need all ranks to assemble the weights); it unwraps the model and writes once.
@@ -32,7 +32,7 @@ def train(folder):
 
     wrong_lines = (folder / "wrong.log").read_text().count("\n")
     right_lines = (folder / "right.log").read_text().count("\n")
-    wrong_state = torch.load(folder / "wrong_rank0.pt")
+    wrong_state = load_file(folder / "wrong_rank0.safetensors")
     plain = torch.nn.Linear(4, 2)
     missing, unexpected = plain.load_state_dict(wrong_state, strict=False)  # nothing matches
     wrong_loads = not missing and not unexpected

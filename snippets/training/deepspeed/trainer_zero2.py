@@ -10,7 +10,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch.nn.utils import parameters_to_vector
-from transformers import LlamaConfig, LlamaForCausalLM, Trainer, TrainingArguments
+from transformers import LlamaConfig, LlamaForCausalLM, PrinterCallback, Trainer, TrainingArguments
 
 warnings.filterwarnings("ignore", r"`torch\.distributed\.(all_gather_into|reduce_scatter)_tensor`",
                         FutureWarning)  # torch 2.13 deprecates two collectives ZeRO still calls
@@ -33,6 +33,7 @@ def worker(rank, world, out_dir):
                              logging_steps=4, report_to="none", save_strategy="no",
                              disable_tqdm=True)
     trainer = Trainer(model=model, args=args, train_dataset=data)  # no optimizer in DS_CONFIG:
+    trainer.remove_callback(PrinterCallback)  # its log dicts hold timings; losses are printed below
     trainer.train()  # the Trainer passes its own torch AdamW to deepspeed.initialize
     engine = trainer.model_wrapped
     losses = [log["loss"] for log in trainer.state.log_history if "loss" in log]

@@ -1,4 +1,4 @@
-# pytest: gpu, distributed
+# pytest: gpu, distributed, needs-transformers, needs-deepspeed
 # --8<-- [start:code]
 """ZeRO-3 with bf16 weights over NCCL, one process per GPU (needs at least 2 GPUs)."""
 import os

@@ -42,10 +42,10 @@ def worker(rank, folder):
     opt.consolidate_state_dict(recipient_rank=0)  # a collective: every rank must call it
     path = os.path.join(folder, "optim.pt")
     if rank == 0:  # only the recipient has the full state, so only it saves
-        torch.save(opt.state_dict(), path)
+        torch.save(opt.state_dict(), path)  # trusted: optimizer state, read back only below
     dist.barrier()  # the file is complete before anyone reads it
     resumed = OSS(make_model().parameters(), optim=torch.optim.Adam, lr=1e-2)
-    resumed.load_state_dict(torch.load(path))  # every rank loads the full file ...
+    resumed.load_state_dict(torch.load(path))  # trusted: rank 0 wrote it; every rank loads it all ...
     assert len(resumed.optim.state) == 4  # ... and keeps only the state of its own shard
     dist.destroy_process_group()
 
@@ -64,13 +64,14 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as folder:
         # fork: the workers reuse the parent's imports (fine on CPU; use spawn with CUDA)
         mp.start_processes(worker, args=(folder,), nprocs=WORLD, start_method="fork")
-        saved = torch.load(os.path.join(folder, "optim.pt"))
+        saved = torch.load(os.path.join(folder, "optim.pt"))  # trusted: the workers wrote it
 
     # The file is an ordinary torch.optim.Adam state dict, with all 8 tensors in global order:
     print("saved state for tensors", sorted(saved["state"]))
     diff = max((saved["state"][i][k] - expected[i][k]).abs().max().item()
                for i in expected for k in ("exp_avg", "exp_avg_sq"))
-    print(f"max |saved - single-process Adam state| = {diff:.1e}")
-    assert sorted(saved["state"]) == list(range(8)) and diff < 1e-6
+    # The difference is float rounding (~1e-9), whose digits vary by CPU: print the bound instead.
+    print(f"max |saved - single-process Adam state| < 1e-8: {diff < 1e-8}")
+    assert sorted(saved["state"]) == list(range(8)) and diff < 1e-8
     torch.optim.Adam(model.parameters(), lr=1e-2).load_state_dict(saved)  # loads without OSS
 # --8<-- [end:code]

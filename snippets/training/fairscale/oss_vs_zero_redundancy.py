@@ -51,8 +51,8 @@ def worker(rank, reference):
     assert diff < 1e-6 and to_ref < 1e-6
     if rank == 0:
         print(f"rank 0/{WORLD}: max |OSS - ZeroRedundancyOptimizer| = {diff:.1e}\n"
-              f"rank 0/{WORLD}: max |ZeroRedundancyOptimizer - single-process Adam| = {to_ref:.1e}",
-              flush=True)
+              f"rank 0/{WORLD}: max |ZeroRedundancyOptimizer - single-process Adam| < 1e-6: "
+              f"{to_ref < 1e-6}", flush=True)  # float rounding: its digits vary by CPU
     dist.destroy_process_group()
 
 

@@ -47,7 +47,8 @@ def worker(rank, reference):
     diff = max((p - q).abs().max().item() for p, q in zip(model.parameters(), reference))
     assert floats == total and diff < 1e-6  # exactly half the state, same parameters
     if rank == 0:
-        print(f"rank 0/{WORLD}: max |OSS+DDP - single-process Adam| = {diff:.1e}", flush=True)
+        print(f"rank 0/{WORLD}: max |OSS+DDP - single-process Adam| < 1e-6: {diff < 1e-6}",
+              flush=True)  # the difference is float rounding, whose digits vary by CPU
     dist.destroy_process_group()
 
 

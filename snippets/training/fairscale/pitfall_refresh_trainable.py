@@ -50,7 +50,7 @@ def worker(rank, reference):
         for r in range(WORLD):
             if r == rank:
                 print(f"rank {rank}/{WORLD}: refresh_trainable={fix}: layer 0 vs rank 0 "
-                      f"{across:.1e}, model vs reference {vs_ref:.1e}", flush=True)
+                      f"{across:.2f}, model vs reference {vs_ref:.2f}", flush=True)
             dist.barrier()
         if fix:
             assert across == 0 and vs_ref < 1e-6

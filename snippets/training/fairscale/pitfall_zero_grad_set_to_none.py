@@ -42,8 +42,9 @@ def worker(rank, reference):
         diffs.append(max((p - q).abs().max().item() for p, q in zip(model.parameters(), reference)))
     for r in range(WORLD):
         if r == rank:
-            print(f"rank {rank}/{WORLD}: max |params - reference| with opt.zero_grad(): "
-                  f"{diffs[0]:.1e}, with sdp.zero_grad(): {diffs[1]:.1e}", flush=True)
+            print(f"rank {rank}/{WORLD}: with opt.zero_grad(): max |params - reference| = "
+                  f"{diffs[0]:.2f}\nrank {rank}/{WORLD}: with sdp.zero_grad(): max |params - "
+                  f"reference| < 1e-6: {diffs[1] < 1e-6}", flush=True)
         dist.barrier()
     assert diffs[0] > 1e-3 and diffs[1] < 1e-6
     dist.destroy_process_group()

@@ -1,4 +1,4 @@
-# pytest: gpu, distributed
+# pytest: gpu, distributed, needs-fairscale
 # --8<-- [start:code]
 """ShardedDDP + OSS on NCCL, one process per GPU, bf16 autocast with fp32 master weights."""
 import os

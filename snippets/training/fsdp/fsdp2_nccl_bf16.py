@@ -1,4 +1,4 @@
-# pytest: gpu, distributed
+# pytest: gpu, distributed, needs-transformers
 # --8<-- [start:code]
 """FSDP2 on GPUs: NCCL, one process per GPU, bf16 compute with fp32 shards and fp32 reductions."""
 import os

@@ -45,7 +45,8 @@ def worker(rank, world):
     if rank == 0:
         print(f"single process, 16 rows: loss {ref_loss.item():.4f}")
         print(f"FSDP2, 2 x 8 rows:       loss {mean_loss.item():.4f} (mean of the ranks)")
-        print(f"max |FSDP2 - single| over all weights after the step: {diff:.1e}")
+        # diff is float rounding (~1e-8), whose digits vary by CPU: print the bound it must meet
+        print(f"max |FSDP2 - single| over all weights after the step < 1e-6: {diff < 1e-6}")
     for r in range(world):  # one rank at a time, so that the lines do not interleave
         if r == rank:
             print(f"rank {rank}/{world}: loss on its own 8 rows {loss.item():.4f}", flush=True)

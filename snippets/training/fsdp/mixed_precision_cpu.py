@@ -36,7 +36,8 @@ def worker(rank, world):
     if rank == 0:
         print("stored shard:", mixed[0].dtype, "| weight in forward:", compute,
               "| output:", out_dtype, "| gradient:", grad_dtype)
-        print(f"max |bf16 step - fp32 step|: {diff:.0e}")
+        # about 1e-3, with digits that depend on the CPU's bf16 kernels: print the range instead
+        print(f"0 < max |bf16 step - fp32 step| < 1e-2: {0 < diff < 1e-2}")
     for r in range(world):  # one rank at a time, so that the lines do not interleave
         if r == rank:
             print(f"rank {rank}/{world}: bf16 compute, fp32 update", flush=True)

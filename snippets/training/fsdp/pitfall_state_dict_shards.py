@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 from torch.distributed.fsdp import fully_shard
@@ -27,8 +28,8 @@ def worker(rank, world, tmp):
     right = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True,
                                                                  cpu_offload=True))
     if rank == 0:
-        torch.save(wrong, Path(tmp, "wrong.pt"))
-        torch.save(right, Path(tmp, "right.pt"))
+        torch.save(wrong, Path(tmp, "wrong.pt"))  # trusted: the DTensor file this pitfall shows
+        save_file(right, Path(tmp, "right.safetensors"))
     w = wrong["0.weight"]
     for r in range(world):  # one rank at a time, so that the lines do not interleave
         if r == rank:
@@ -46,7 +47,7 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         mp.start_processes(worker, args=(2, tmp), nprocs=2, start_method="fork")
         plain = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))  # e.g. for inference
-        wrong = torch.load(Path(tmp, "wrong.pt"))
+        wrong = torch.load(Path(tmp, "wrong.pt"))  # trusted: written by worker() above
         local = {k: v.to_local() for k, v in wrong.items()}  # a tempting "fix": rank 0's rows
         for attempt, state, expected in (("as saved", wrong, "mixed torch.Tensor and DTensor"),
                                          (".to_local()", local, "size mismatch")):
@@ -56,7 +57,7 @@ if __name__ == "__main__":
             except RuntimeError as err:
                 assert expected in str(err)
                 print(f"wrong, {attempt}: load_state_dict fails with '{expected}'")
-        plain.load_state_dict(torch.load(Path(tmp, "right.pt")))
+        plain.load_state_dict(load_file(Path(tmp, "right.safetensors")))
         same = all(torch.equal(a, b) for a, b in zip(plain.parameters(), make_model().parameters()))
         print("right: loads, weights equal the original model:", same)
         assert same

@@ -10,6 +10,7 @@ import torch
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 import torch.multiprocessing as mp
+from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.distributed.checkpoint.format_utils import dcp_to_torch_save
 from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
@@ -29,7 +30,7 @@ def worker(rank, world, tmp):
     model = sharded_model(seed=0)
     full = get_model_state_dict(model, options=FULL)  # plain tensors on rank 0, {} elsewhere
     if rank == 0:
-        torch.save(full, Path(tmp, "full.pt"))
+        save_file(full, Path(tmp, "full.safetensors"))
     # sharded: each rank writes only its own slices, all ranks at once, plus one metadata file
     dcp.save(get_model_state_dict(model), checkpoint_id=Path(tmp, "sharded"))
 
@@ -59,7 +60,8 @@ if __name__ == "__main__":
         for piece in metadata.state_dict_metadata["0.weight"].chunks:
             print(f"0.weight piece: offsets {tuple(piece.offsets)}, sizes {tuple(piece.sizes)}")
         dcp_to_torch_save(ckpt, Path(tmp, "merged.pt"))  # no process group needed
-        full, merged = torch.load(Path(tmp, "full.pt")), torch.load(Path(tmp, "merged.pt"))
+        full = load_file(Path(tmp, "full.safetensors"))
+        merged = torch.load(Path(tmp, "merged.pt"))  # trusted: dcp_to_torch_save wrote it just above
         assert full.keys() == merged.keys() and all(torch.equal(full[k], merged[k]) for k in full)
         print("merged shards == full state dict:", {k: tuple(v.shape) for k, v in merged.items()})
 # --8<-- [end:code]

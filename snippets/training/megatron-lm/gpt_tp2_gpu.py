@@ -1,4 +1,4 @@
-# pytest: gpu, distributed
+# pytest: gpu, distributed, needs-megatron-core
 # --8<-- [start:code]
 """A megatron-core GPTModel with tensor parallelism 2 on 2 GPUs; vocab-parallel loss checked."""
 import os

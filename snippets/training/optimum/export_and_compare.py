@@ -20,7 +20,7 @@ session = ort_model.session  # a plain onnxruntime.InferenceSession
 print("providers:", session.get_providers())
 for arg in session.get_inputs():
     print("input ", arg.name, arg.shape)
-print("output", [o.name for o in session.get_outputs()][:3], "...")
+print("output", [o.name for o in session.get_outputs()])
 
 input_ids = torch.randint(0, 128, (2, 8))
 attention_mask = torch.ones_like(input_ids)
@@ -28,6 +28,7 @@ with torch.no_grad():
     expected = model(input_ids=input_ids, attention_mask=attention_mask).logits
 got = ort_model(input_ids=input_ids, attention_mask=attention_mask).logits  # a torch tensor
 diff = (got - expected).abs().max().item()
-print(f"logits {tuple(got.shape)}, max |ORT - PyTorch| = {diff:.1e}")
-# Same graph, same float32 weights: only the order of floating-point operations differs.
+# Same graph, same float32 weights: only the order of floating-point operations differs. The
+# difference (around 1e-7) depends on the CPU's kernels, so print the tolerance it must meet.
+print(f"logits {tuple(got.shape)}, max |ORT - PyTorch| < 1e-5: {diff < 1e-5}")
 assert torch.allclose(got, expected, atol=1e-5), diff

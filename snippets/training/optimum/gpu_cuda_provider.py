@@ -1,4 +1,4 @@
-# pytest: gpu
+# pytest: gpu, needs-transformers, needs-optimum-onnx, needs-onnxruntime-gpu
 # --8<-- [start:code]
 """The same export on a GPU: ONNX Runtime's CUDA execution provider (package onnxruntime-gpu)."""
 import tempfile

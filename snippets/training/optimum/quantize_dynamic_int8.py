@@ -37,12 +37,12 @@ print(f"model.onnx {size_fp32 / 1e6:.2f} MB -> model_quantized.onnx {size_int8 /
       f"({size_fp32 / size_int8:.1f}x smaller)")
 assert size_int8 < size_fp32 / 3  # float32 -> int8 is 4x on the weights; scales and graph add a bit
 
-input_ids = torch.randint(0, 1024, (4, 32))
+input_ids = torch.randint(0, 1024, (32, 32))  # 1024 positions: a flip or two moves top-1 by 0.1-0.2%
 mask = torch.ones_like(input_ids)
 with torch.no_grad():
     ref = model(input_ids=input_ids, attention_mask=mask).logits
 q = int8(input_ids=input_ids, attention_mask=mask).logits
 rel = ((q - ref).abs().max() / ref.abs().max()).item()  # error relative to the logits' range
-top1 = (q.argmax(-1) == ref.argmax(-1)).float().mean().item()
-print(f"max |int8 - fp32| / max |fp32| = {rel:.3f}; same top-1 token at {top1:.0%} of positions")
+top1 = (q.argmax(-1) == ref.argmax(-1)).float().mean().item()  # fraction of positions
+print(f"max |int8 - fp32| / max |fp32| = {rel:.3f}; top-1 agreement {top1:.3f}")
 assert rel < 0.1 and top1 > 0.9  # close, not equal: see the pitfall on tolerances

@@ -38,5 +38,6 @@ with tempfile.TemporaryDirectory() as tmp:
         (logits,) = session.run(None, {"input_ids": ids.numpy()})  # numpy in, numpy out
         with torch.no_grad():
             expected = model(input_ids=ids).logits.numpy()
-        print(shape, "max |ORT - PyTorch| =", f"{np.abs(logits - expected).max():.1e}")
+        diff = np.abs(logits - expected).max()  # float rounding (~1e-7): its digits vary by CPU
+        print(shape, "max |ORT - PyTorch| < 1e-5:", diff < 1e-5)
         assert np.allclose(logits, expected, atol=1e-5)

@@ -1,4 +1,4 @@
-# pytest: gpu
+# pytest: gpu, needs-transformers, needs-vllm
 # --8<-- [start:code]
 import os
 
@@ -52,12 +52,18 @@ def hf_run(model, tokenizer, texts):
 
 
 with tempfile.TemporaryDirectory() as folder:
-    model = save_tiny_llama(folder, hidden_size=1024, num_heads=8, num_layers=8)
+    # 512 positions: the longest prompt (about 140 tokens) plus T new tokens must fit, or vLLM
+    # stops a sequence at the model's length and it gets fewer than T tokens.
+    model = save_tiny_llama(folder, hidden_size=1024, num_heads=8, num_layers=8, max_position_embeddings=512)
     model = model.to("cuda", torch.bfloat16)
     tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
+    longest = max(len(ids) for ids in tokenizer(prompts(max(args.prompts))).input_ids)
+    assert longest + T <= model.config.max_position_embeddings, (longest, T)
     # Leave room on the GPU for the HF model and its cache, which run in the same process.
-    llm = LLM(model=folder, dtype="bfloat16", gpu_memory_utilization=0.5, seed=0)
-    vllm_run(llm, prompts(8)), hf_run(model, tokenizer, prompts(8))  # warm-up (CUDA graphs, kernels)
+    # No prefix caching: each round sends the same prompts, and vLLM would skip the prefill that
+    # HF generate recomputes every time. Both now do the same work.
+    llm = LLM(model=folder, dtype="bfloat16", gpu_memory_utilization=0.5, seed=0, enable_prefix_caching=False)
+    vllm_run(llm, prompts(8)), hf_run(model, tokenizer, prompts(8))  # warm-up, untimed (CUDA graphs, kernels)
     results = {n: ([], []) for n in args.prompts}
     for _ in range(args.rounds):
         for n, (v, h) in results.items():

@@ -1,4 +1,4 @@
-# pytest: gpu
+# pytest: gpu, needs-transformers, needs-vllm
 # --8<-- [start:code]
 import os
 
