@@ -43,7 +43,7 @@ nox.options.error_on_missing_interpreters = True
 
 # Which extras each environment installs. fairscale is installed apart, see _install.
 ENVIRONMENTS = {
-    "main": ["hf", "training", "optimization", "test", "checks"],
+    "main": ["hf", "training", "optimization", "test", "checks", "browser"],
     "optimum": ["optimum", "test"],
     "gptq": ["gptq", "test"],
     "triton": ["triton-server"],  # only the server: the Triton page's clients run in "main"

@@ -37,7 +37,6 @@ import functools
 import io
 import ipaddress
 import json
-import logging
 import os
 import platform
 import re
@@ -283,8 +282,8 @@ class _Tee(io.TextIOBase):
 
     @property
     def buffer(self):
-        """The console's binary buffer. Some loggers (gptqmodel's LogBar) write to a stream that has
-        none from a background thread, out of the item's order and past the checks below."""
+        """The console's binary buffer. LogBar (gptqmodel's logger) writes to a stream that has none
+        from a background thread, out of the item's order and past the check below."""
         return getattr(self.streams[0], "buffer", None)
 
     def write(self, text):
@@ -298,19 +297,19 @@ class _Tee(io.TextIOBase):
             stream.flush()
 
 
-_LOGGING_FILE = os.path.normcase(logging.__file__)
+# Packages whose writes to stdout are log output, not what the code printed: the standard library's
+# logging (any handler's emit) and LogBar, the logger of gptqmodel, which writes to stdout by itself.
+LOG_WRITERS = ("logging", "logbar")
 
 
 def _written_by_logging(depth: int = 16) -> bool:
-    """True when the current ``write`` comes from logging: a frame of the ``logging`` module (a
-    handler's ``emit``) or a method of a ``logging.Logger`` subclass that writes by itself (gptqmodel's
-    LogBar) among its callers."""
+    """True when the current ``write`` comes from one of the ``LOG_WRITERS`` packages."""
     frame = sys._getframe(2)
     for _ in range(depth):
         if frame is None:
             return False
-        if (os.path.normcase(frame.f_code.co_filename) == _LOGGING_FILE
-                or isinstance(frame.f_locals.get("self"), logging.Logger)):
+        module = frame.f_globals.get("__name__", "")
+        if module.split(".")[0] in LOG_WRITERS:
             return True
         frame = frame.f_back
     return False
@@ -495,16 +494,23 @@ class SnippetItem(_ChecksOutput, pytest.Item):
             self.run_recording_stdout(self.run_in_fresh_process)
             return
         measured = measure_paths(self.path, self.config)
+        folder = str(self.path.parent)
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(sys, "argv", [str(self.path), *(["--plot", str(measured[1])] if measured else [])])
-            mp.syspath_prepend(str(self.path.parent))
 
             def run():
+                # The script's folder goes first on sys.path, as for `python snippet.py`, and only that
+                # entry is removed afterwards: a library that added its own folder while the item ran
+                # (onnxruntime.transformers does) keeps it, or the next item to import it would fail.
+                sys.path.insert(0, folder)
                 try:
                     runpy.run_path(str(self.path), run_name="__main__")
                 except SystemExit as exc:  # a script may end with sys.exit(0)
                     if exc.code not in (None, 0):
                         raise
+                finally:
+                    if folder in sys.path:
+                        sys.path.remove(folder)
 
             printed = self.run_recording_stdout(run)
         if measured:

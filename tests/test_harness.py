@@ -662,3 +662,27 @@ def test_deprecated_call_in_a_spawned_rank_fails_the_item(project):
     result = project.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*snippets/topic/deprecated_in_rank.py:12: DeprecationWarning: old_api is deprecated*"])
+
+
+def test_a_library_path_added_while_an_item_ran_outlives_the_item(project):
+    # onnxruntime.transformers appends its own folder to sys.path when imported; restoring the whole
+    # of sys.path after each item made its submodules unimportable from the next item on.
+    project.write("snippets/topic/a_adds_a_path.py", """
+        import sys
+        sys.path.append("/llm-study/added-by-a-library")
+    """)
+    project.write("snippets/topic/b_sees_it.py", """
+        import sys
+        assert "/llm-study/added-by-a-library" in sys.path
+        assert not any(p.endswith("snippets/topic") for p in sys.path[1:]), "the snippet folder leaked"
+    """)
+    project.write("docs/page.md", """
+        ```python
+        --8<-- "snippets/topic/a_adds_a_path.py"
+        ```
+
+        ```python
+        --8<-- "snippets/topic/b_sees_it.py"
+        ```
+    """)
+    project.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
