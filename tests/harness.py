@@ -7,7 +7,10 @@ What it collects:
 * every Python fence in ``docs/**/*.md`` — through pytest-markdown-docs, with a parser that also
   sees fences indented inside admonitions (``!!!``/``???``) and content tabs (``===``);
 * every ``snippets/**/*.py`` — one item per file, run as ``__main__`` from a temporary working
-  folder, never imported at collection time.
+  folder, never imported at collection time;
+* every ``docs/**/*.ipynb`` — one item per notebook (``<path>::notebook``), run top to bottom in an
+  IPython kernel of this interpreter; each code cell's printed text is compared with the output
+  committed in the notebook, and ``--update-notebooks`` writes a run back instead.
 
 Markers (registered in ``pyproject.toml``) come from a fence's classes (```` ```{.python .gpu} ````)
 or from a snippet's header comment (``# pytest: gpu, slow``). An unknown name is a collection error
@@ -598,6 +601,238 @@ class SnippetItem(_ChecksOutput, pytest.Item):
 
 
 # ---------------------------------------------------------------------------------------------
+# Notebooks: every docs/**/*.ipynb is one item, run top to bottom in a Jupyter kernel
+# ---------------------------------------------------------------------------------------------
+
+NOTEBOOK_METADATA = "llm_study"  # metadata.llm_study.markers: ["gpu", "slow", "needs-bitsandbytes", ...]
+NOTEBOOK_CELL_TIMEOUT_S = 600  # per cell; a whole walkthrough takes well under a minute
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
+
+
+class NotebookFailed(AssertionError):
+    """A notebook cell raised, ran too long or killed its kernel; the message starts with ``notebook: cell N``.
+
+    ``N`` counts code cells from 1, as the ``In [N]`` prompts of a top-to-bottom run do.
+    """
+
+
+def _is_notebook(path: Path, config: pytest.Config) -> bool:
+    # Jupyter's autosave copies (.ipynb_checkpoints/) are neither items nor pages (mkdocs skips dot folders).
+    return (path.suffix == ".ipynb" and _under(path, config, "docs")
+            and ".ipynb_checkpoints" not in path.parts)
+
+
+def notebook_cell_text(cell) -> str:
+    """What a code cell's outputs show as text and the tests compare: its stdout, then the
+    ``text/plain`` of each result (the value of a cell's last expression), in output order.
+
+    Not compared: stderr (warnings, library log records, progress bars), ``display()`` output and
+    images. A timing, which changes from run to run, is shown with ``display()`` for that reason.
+    """
+    parts = []
+    for output in cell.get("outputs", []):
+        if output["output_type"] == "stream" and output["name"] == "stdout":
+            parts.append(output["text"])
+        elif output["output_type"] == "execute_result" and "text/plain" in output.get("data", {}):
+            parts.append(output["data"]["text/plain"] + "\n")
+    return "".join(parts)
+
+
+def _kernel_manager_class():
+    """A jupyter_client kernel manager whose kernel is IPython in *this* interpreter.
+
+    The ``python3`` kernel spec that Jupyter would find first may belong to another Python (a
+    user-wide ``~/.local/share/jupyter/kernels/python3``); this one always runs ``sys.executable``,
+    so a notebook sees the same environment as the tests. Imported only when a notebook runs.
+    """
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ThisPythonKernelManager(AsyncKernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                              display_name="Python 3 (ipykernel)", language="python")
+
+    return ThisPythonKernelManager
+
+
+class NotebookFile(_ReportsHarnessErrors, pytest.File):
+    """A notebook under ``docs/``: one item, ``<path>::notebook``, with markers from its metadata.
+
+    ``metadata.llm_study.markers`` lists marker names and ``needs-<name>`` entries, as a snippet's
+    ``# pytest:`` header does (``["gpu", "needs-bitsandbytes"]``); an unknown name is a collection
+    error naming the notebook.
+    """
+
+    def collect(self):
+        rel = _rel(self.path, self.config)
+        try:
+            notebook = json.loads(self.path.read_text("utf8"))
+        except ValueError as err:
+            raise HarnessError(f"{rel}: not a notebook (invalid JSON: {err})") from None
+        names = notebook.get("metadata", {}).get(NOTEBOOK_METADATA, {}).get("markers", [])
+        item = NotebookItem.from_parent(self, name="notebook")
+        markers, item.needs = _check_markers(self.config, names, f"{rel}: metadata.{NOTEBOOK_METADATA}.markers")
+        for name in markers:
+            item.add_marker(name)
+        yield item
+
+
+class NotebookItem(pytest.Item):
+    """Runs a notebook top to bottom in a fresh IPython kernel and compares each cell's text output.
+
+    The kernel is this interpreter (:func:`_kernel_manager_class`), started in an empty temporary
+    folder with the run's environment (``RUN_ENV``: offline, one thread). It carries the rules of a
+    distributed item's processes (``tests/child_site``): library log records aimed at stdout go to
+    stderr, and a deprecation warning raised while the notebook's code is on the stack fails the
+    item. The notebook's code is every cell (IPython compiles cells to files under the kernel's
+    ``TMPDIR``) and any script a cell writes under its working or temporary folder, both inside
+    the item's own temporary folder. The kernel's process group, with anything a cell started, is
+    killed when the notebook ends.
+
+    Offline only by environment: the socket audit hook that fails an item for a connection attempt
+    sees this process alone, not the kernel, which is another process. The kernel gets
+    ``HF_HUB_OFFLINE`` and the rest of ``RUN_ENV``, so the HF libraries do not try the network;
+    anything else a notebook connects to must be on loopback, as on a page.
+
+    Each code cell's text (:func:`notebook_cell_text`) must match the output committed in the
+    notebook, as an output block matches on a page (``...``, whitespace, ``NUMBER``). With
+    ``--update-notebooks`` the run is written back to the file instead (see :meth:`write_back`).
+    A notebook marked ``distributed`` must print ``rank R/W:`` lines from at least two ranks.
+    """
+
+    needs: list[str] = []
+
+    def runtest(self):
+        import copy
+
+        import nbformat
+
+        rel = _rel(self.path, self.config)
+        committed = nbformat.read(self.path, as_version=4)
+        try:
+            nbformat.validate(committed)
+        except nbformat.ValidationError as err:
+            raise NotebookFailed(f"{rel}: not a valid nbformat 4 notebook: {err.message}") from None
+        code_cells = [i for i, cell in enumerate(committed.cells) if cell.cell_type == "code"]
+        number = {index: n for n, index in enumerate(code_cells, start=1)}  # cell N runs as In [N]
+        notebook = copy.deepcopy(committed)  # the copy that runs; `committed` keeps the expected outputs
+        self.execute(notebook, number)
+        printed = "".join(f"# cell {number[i]}\n{notebook_cell_text(notebook.cells[i])}" for i in code_cells)
+        self.user_properties.append(("printed", printed))  # kept in the report log, as for an output block
+        if self.get_closest_marker("distributed"):
+            ranks = {(int(r), int(w)) for r, w in RANK_LINE.findall(printed)}
+            if len({r for r, _ in ranks}) < 2 or any(w < 2 for _, w in ranks):
+                raise ProcessFailed(f"{rel}: a distributed notebook must show at least 2 processes, each "
+                                    f"printing 'rank R/W: ...' with W >= 2; saw {sorted(ranks) or 'none'}")
+        if self.config.getoption("update_notebooks", False):
+            self.write_back(notebook)
+            return
+        for index in code_cells:
+            try:
+                check_output([(f"{rel}: cell {number[index]}", notebook_cell_text(committed.cells[index]))],
+                             notebook_cell_text(notebook.cells[index]))
+            except OutputMismatch as err:
+                message = str(err).replace("the output block differs", "the committed output differs", 1)
+                raise OutputMismatch(f"{message}\nIf the new output is right, refresh the notebook: "
+                                     f"pytest {rel} --update-notebooks") from None
+
+    def execute(self, notebook, number: dict[int, int]) -> None:
+        """Run every cell of ``notebook`` in place (its outputs become this run's) in a fresh kernel.
+
+        ``number`` maps a cell's index in the notebook to its number among the code cells.
+
+        Raises:
+            NotebookFailed: a cell raised (``notebook: cell N, line L: Error: message`` and the
+                traceback), ran past ``NOTEBOOK_CELL_TIMEOUT_S``, or the kernel died.
+            DeprecatedCall: the notebook's code made a deprecated call (``notebook: cell N, line L``).
+        """
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+        rel = _rel(self.path, self.config)
+        with tempfile.TemporaryDirectory(prefix="llm-study-notebook-") as tmp:
+            work, kernel_tmp = Path(tmp, "work"), Path(tmp, "tmp")
+            work.mkdir()
+            kernel_tmp.mkdir()
+            deprecations = Path(tmp, "deprecations.txt")
+            env = {**os.environ, **RUN_ENV,
+                   "PYTHONPATH": os.pathsep.join(filter(None, [str(CHILD_SITE), os.environ.get("PYTHONPATH")])),
+                   "TMPDIR": str(kernel_tmp), "IPYTHONDIR": str(Path(tmp, "ipython")),
+                   "LLM_STUDY_DEPRECATIONS": str(deprecations),
+                   "LLM_STUDY_WARNING_FILTERS": json.dumps(self.config.getini("filterwarnings")),
+                   "LLM_STUDY_SITE_ROOTS": tmp}
+            env.pop("PYTHONUNBUFFERED", None)
+            running = {"cell": None, "pgid": None, "deprecated": None, "seen": 0}
+
+            def on_cell_executed(cell, cell_index, execute_reply):
+                found = deprecations.read_text().splitlines() if deprecations.exists() else []
+                if len(found) > running["seen"] and running["deprecated"] is None:
+                    running["deprecated"] = (cell_index, found[running["seen"]])
+                running["seen"] = len(found)
+
+            client = NotebookClient(
+                notebook, kernel_name="python3", kernel_manager_class=_kernel_manager_class(),
+                timeout=NOTEBOOK_CELL_TIMEOUT_S, resources={"metadata": {"path": str(work)}},
+                record_timing=False, coalesce_streams=True, shutdown_kernel="immediate",
+                on_notebook_start=lambda notebook: running.update(pgid=client.km.provisioner.pgid),
+                on_cell_start=lambda cell, cell_index: running.update(cell=cell_index),
+                on_cell_executed=on_cell_executed)
+            try:
+                client.execute(env=env)
+            except CellExecutionError as err:
+                tb = _ANSI.sub("", err.traceback)
+                line = _CELL_LINE.findall(tb)
+                where = f"cell {number[running['cell']]}" + (f", line {line[-1]}" if line else "")
+                raise NotebookFailed(f"{rel}: {where}: {err.ename}: {err.evalue}\n\n{tb}") from None
+            except CellTimeoutError:
+                raise NotebookFailed(f"{rel}: cell {number[running['cell']]}: still running after "
+                                     f"{NOTEBOOK_CELL_TIMEOUT_S} s") from None
+            except DeadKernelError:
+                raise NotebookFailed(f"{rel}: cell {number[running['cell']]}: the kernel died") from None
+            finally:
+                # The kernel runs in a session of its own; its group holds whatever a cell left running.
+                if running["pgid"] and running["pgid"] != os.getpgrp():
+                    _kill_group(running["pgid"])
+            if running["deprecated"]:
+                index, found = running["deprecated"]
+                # A cell's own line: "<TMPDIR>/ipykernel_<pid>/<hash>.py:7: ..." -> "cell N, line 7: ...";
+                # a script that a cell wrote: "cell N: script.py:7: ...".
+                in_cell = re.match(rf"{re.escape(str(kernel_tmp))}/ipykernel_\d+/\d+\.py:(\d+): ", found)
+                found = (f", line {in_cell.group(1)}: {found[in_cell.end():]}" if in_cell
+                         else ": " + found.replace(str(work) + os.sep, "").replace(tmp + os.sep, ""))
+                raise DeprecatedCall(f"{rel}: cell {number[index]}{found}\nTeach the current API. If the call "
+                                     "is not the notebook's (the library warns about its own internals), add a "
+                                     "narrow `ignore` to filterwarnings in pyproject.toml with a comment saying why.")
+
+    def write_back(self, notebook) -> None:
+        """Write the executed notebook over its file: outputs and execution counts as this run made them.
+
+        stderr is left out (warnings, library log records, progress bars: they depend on the
+        machine and are not compared), and so is anything that changes from run to run without a
+        change to the notebook (nbclient records no timings here: ``record_timing=False``).
+        """
+        import nbformat
+
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs
+                                if not (o["output_type"] == "stream" and o["name"] == "stderr")]
+        nbformat.validate(notebook)
+        nbformat.write(notebook, self.path)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, (NotebookFailed, OutputMismatch, DeprecatedCall, ProcessFailed)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        return self.path, 0, _rel(self.path, self.config)
+
+
+# ---------------------------------------------------------------------------------------------
 # Measuring: `--measure` keeps what each benchmark printed and its plot (`nox -s measure`)
 # ---------------------------------------------------------------------------------------------
 
@@ -615,6 +850,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--measure-into", metavar="DIR", type=Path,
                     help="with --measure, write both files into DIR instead (a machine whose files "
                          "do not come back by themselves)")
+    group.addoption("--update-notebooks", action="store_true",
+                    help="write each notebook item's run back to its .ipynb (outputs and execution counts; "
+                         "stderr and timings left out) instead of comparing it with the committed outputs")
 
 
 def measure_paths(snippet: Path, config: pytest.Config) -> tuple[Path, Path] | None:
@@ -678,6 +916,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
         return MarkdownPage.from_parent(parent, path=file_path)
     if _is_snippet(file_path, parent.config) and not parent.session.isinitpath(file_path):
         return SnippetFile.from_parent(parent, path=file_path)
+    if _is_notebook(file_path, parent.config):
+        return NotebookFile.from_parent(parent, path=file_path)
     return None
 
 
@@ -770,7 +1010,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     current = os.environ.get("LLM_STUDY_ENV")
     envs = environments(config)
-    code_items = [item for item in items if isinstance(item, (FenceItem, SnippetItem))]
+    code_items = [item for item in items if isinstance(item, (FenceItem, SnippetItem, NotebookItem))]
     for item in code_items:
         if current is None and item.get_closest_marker("gpu"):
             continue  # a reader's own environment: the needs below decide

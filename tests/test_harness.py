@@ -686,3 +686,116 @@ def test_a_library_path_added_while_an_item_ran_outlives_the_item(project):
         ```
     """)
     project.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebooks (docs/**/*.ipynb): one item each, run in a kernel of this Python, outputs compared
+# ---------------------------------------------------------------------------------------------
+
+def write_notebook(project, relpath: str, cells: list, markers: list[str] | None = None) -> Path:
+    """Write an nbformat 4 notebook: each cell is code (a string) or ``(code, committed stdout)``;
+    a string starting with ``# md`` is a Markdown cell."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    notebook = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                     "language": "python"}})
+    if markers is not None:
+        notebook.metadata["llm_study"] = {"markers": markers}
+    for cell in cells:
+        source, shown = cell if isinstance(cell, tuple) else (cell, None)
+        source = textwrap.dedent(source).strip("\n")
+        if source.startswith("# md"):
+            notebook.cells.append(new_markdown_cell(source[4:].strip()))
+            continue
+        outputs = [new_output("stream", name="stdout", text=shown)] if shown is not None else []
+        notebook.cells.append(new_code_cell(source, outputs=outputs))
+    path = project.path / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_notebook_faults_fail_the_item_naming_notebook_and_cell(project):
+    # mkdocs-jupyter renders a notebook whose cell fails without complaint: the test run must fail.
+    write_notebook(project, "docs/walk.ipynb", [
+        "# md A walkthrough",
+        ("x = 1\nprint(x)", "1\n"),
+        "y = x + 1\nassert y == 3, 'planted: y is not 3'",
+        "print('never runs')",
+    ])
+    write_notebook(project, "docs/deprecated.ipynb", ["""
+        import warnings
+
+        def old_api():
+            warnings.warn("old_api is deprecated; use new_api", FutureWarning, stacklevel=2)
+
+        old_api()
+    """])
+    write_notebook(project, "docs/one_rank.ipynb", [("print('rank 0/2: alone')", "rank 0/2: alone\n")],
+                   markers=["distributed"])
+    result = project.runpytest()
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines_random([
+        "*docs/walk.ipynb: cell 2, line 2: AssertionError: planted: y is not 3*",
+        "*docs/deprecated.ipynb: cell 1, line 6: FutureWarning: old_api is deprecated; use new_api*",
+        "*docs/one_rank.ipynb: a distributed notebook must show at least 2 processes*saw ?(0, 2)?*",
+        "FAILED docs/walk.ipynb::notebook*",
+    ])
+    assert "never runs" not in result.stdout.str()
+
+
+def test_notebook_output_is_compared_and_refreshed_by_update_notebooks(project):
+    import sys
+
+    import nbformat
+
+    path = write_notebook(project, "docs/section/walk.ipynb", [
+        (f"""
+        import os, sys
+        assert sys.executable == {sys.executable!r}, "the kernel runs another Python"
+        assert os.listdir(".") == [], "the working folder starts empty"
+        assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["OMP_NUM_THREADS"] == "1"
+        print("ratio", 2 / 3)
+        """, "ratio 0.667\n"),  # a number matches to the precision the committed output shows
+        ("import sys\nsys.stderr.write('library noise\\n')\nprint(6 * 7)\n6 * 7", "41\n"),
+    ])
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*docs/section/walk.ipynb: cell 2: the committed output differs*", "*41*",
+                                 "*42*", "*pytest docs/section/walk.ipynb --update-notebooks*"])
+
+    project.runpytest("--update-notebooks").assert_outcomes(passed=1)
+    cells = nbformat.read(path, as_version=4).cells
+    assert [c.execution_count for c in cells] == [1, 2]
+    assert cells[1].outputs == [{"output_type": "stream", "name": "stdout", "text": "42\n"},
+                                {"output_type": "execute_result", "execution_count": 2, "metadata": {},
+                                 "data": {"text/plain": "42"}}]  # stderr is not kept
+    assert all(c.metadata == {} for c in cells), "no per-run metadata (timings) in the cells"
+    written = path.read_text()
+    project.runpytest().assert_outcomes(passed=1)
+    project.runpytest("--update-notebooks").assert_outcomes(passed=1)
+    assert path.read_text() == written, "refreshing an unchanged notebook changed the file"
+
+
+def test_notebook_markers_and_environment(project, monkeypatch):
+    pyproject = project.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + textwrap.dedent("""
+        [tool.llm-study.environments.special]
+        paths = ["docs/special"]
+        command = "nox -s special"
+    """))
+    write_notebook(project, "docs/on_gpu.ipynb", ["import torch\nassert torch.cuda.is_available()"],
+                   markers=["gpu", "slow"])
+    write_notebook(project, "docs/special/walk.ipynb", ["import only_in_special_env"])
+    gpu = project.runpytest("-m", "gpu", "--collect-only", "-q")
+    gpu.stdout.fnmatch_lines(["docs/on_gpu.ipynb::notebook", "1/2 tests collected*"])
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = project.runpytest("-rs")
+    result.assert_outcomes(skipped=2)
+    result.stdout.fnmatch_lines_random(["SKIPPED * gpu item: needs a CUDA GPU*",
+                                        "SKIPPED * runs in the 'special' environment: `nox -s special`"])
+    write_notebook(project, "docs/typo.ipynb", ["print()"], markers=["gpux"])
+    result = project.runpytest("docs/typo.ipynb")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*docs/typo.ipynb: metadata.llm_study.markers: unknown marker 'gpux'*"])
