@@ -42,6 +42,15 @@ def worker(variant, repeats):  # runs in its own process; reads one N per line, 
         print(json.dumps(result), flush=True)
 
 
+def message(proc):
+    """The worker's next protocol line ("ready" or a JSON result), skipping anything else a library
+    may have printed to its stdout; fails if the worker exited."""
+    for line in proc.stdout:
+        if line.strip() == "ready" or line.startswith("{"):
+            return line
+    raise RuntimeError(f"worker exited with status {proc.wait()} before answering")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--plot", metavar="PATH", help="also save a PNG of memory and time against N")
@@ -53,13 +62,13 @@ def main():
     workers = {name: subprocess.Popen([sys.executable, __file__, "--worker", name, str(args.repeats)],
                                       env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                for name in VARIANTS}
-    assert all(proc.stdout.readline().strip() == "ready" for proc in workers.values())
+    assert all(message(proc).strip() == "ready" for proc in workers.values())
     res = {name: [] for name in VARIANTS}
     for n in SEQ_LENS:
         for name, proc in workers.items():  # one at a time, interleaved: the others wait on their stdin
             proc.stdin.write(f"{n}\n")
             proc.stdin.flush()
-            res[name].append(json.loads(proc.stdout.readline()))
+            res[name].append(json.loads(message(proc)))
     for proc in workers.values():
         proc.stdin.close()
         assert proc.wait() == 0
