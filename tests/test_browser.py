@@ -1,0 +1,373 @@
+"""The built site in a real browser: what a reader does on it works, offline.
+
+Material's search finds the right page first for queries a reader would type; content tabs switch
+and the choice carries to the next page; the copy button copies a block's code; notebooks render
+with their outputs; dark mode toggles; verification badges show; and no page requests anything
+from outside 127.0.0.1 (every request of every page the module opens is recorded).
+
+The site is built once (``mkdocs build --strict``), served from a thread on a free loopback port,
+and driven by Playwright with Debian's ``chromium`` package (``/usr/bin/chromium``), never one of
+Playwright's downloaded browsers. Without that package the module skips, with the command that
+installs it; with ``LLM_STUDY_REQUIRE_BROWSER=1`` (as in ``.ci/run``) it fails instead.
+Screenshots are written to ``reports/browser/<name>.png``.
+"""
+
+import functools
+import importlib.util
+import json
+import os
+import re
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "reports" / "browser"
+CHROMIUM = Path("/usr/bin/chromium")
+# The path the site is published under (site_url's path, "/llm-study/"): the build goes into a
+# folder of that name, so that the served URLs are the published ones.
+BASE_PATH = urlsplit(re.search(r"^site_url:\s*(\S+)", (ROOT / "mkdocs.yml").read_text(), re.M).group(1)).path
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+
+REQUIRED = os.environ.get("LLM_STUDY_REQUIRE_BROWSER") == "1"  # fail instead of skipping (.ci/run sets it)
+NO_CHROMIUM = (f"Debian's chromium is not installed ({CHROMIUM} is missing): `sudo apt-get install chromium` on "
+               "Debian/Ubuntu; the browser tests never use Playwright's downloaded browsers")
+NO_PLAYWRIGHT = "playwright is not installed: pip install 'playwright>=1.65,<2' (the project's `browser` extra)"
+
+if importlib.util.find_spec("playwright") is None:
+    if REQUIRED:
+        pytest.fail(f"LLM_STUDY_REQUIRE_BROWSER=1 but {NO_PLAYWRIGHT}", pytrace=False)
+    pytest.skip(NO_PLAYWRIGHT, allow_module_level=True)
+if not CHROMIUM.exists() and not REQUIRED:
+    pytest.skip(NO_CHROMIUM, allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402  (after the skip)
+from test_site import build  # noqa: E402
+
+expect.set_options(timeout=15_000)  # a first search waits for the index to load, on a busy 2-core machine
+
+# A query a reader would type, and the page (docs/<page>.md) that must come first in the results.
+QUERIES = [
+    ("LoRA rank", "basics/peft"),
+    ("padding side", "basics/tokenizers"),
+    ("gradient accumulation", "training/accelerate"),
+    ("ZeRO stage 3", "training/deepspeed"),
+    ("sharded checkpoint", "training/fsdp"),
+    ("column parallel", "training/megatron-lm"),
+    ("online softmax", "optimization/flash-attention-2"),
+    ("NF4", "optimization/bitsandbytes"),
+    ("dynamic batching", "optimization/triton-inference-server"),
+    ("paged attention", "optimization/vllm"),
+]
+# Queries that the expected page answers in a section of its own while another page, which only
+# mentions the words, ranks first (the page structure, not the query). Each is an expected failure
+# while that is so, and fails once the expected page comes first: then move it to QUERIES.
+KNOWN_MISSES = [
+    ("KV cache", "basics/transformers",
+     "training/optimum's pitfall 'An export without the KV cache', whose snippet says cache often, outranks "
+     "the section 'The KV cache'"),
+    ("continuous batching", "optimization/vllm",
+     "'batching' alone, frequent on the Triton page (dynamic batching), outranks the section "
+     "'Continuous batching, one step at a time'"),
+    ("OpenAI compatible server", "optimization/vllm",
+     "'server' alone, frequent on the Triton page, outranks the section 'The OpenAI-compatible server'"),
+    ("int8 outliers", "optimization/bitsandbytes",
+     "'int8' alone, frequent on the Optimum page (Quantize to int8), outranks the section "
+     "'LLM.int8(): Linear8bitLt and outlier features'"),
+]
+
+
+class Recorder:
+    """Every request the browser context made, and every script error and failed response of its pages."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []  # (page URL, requested URL)
+        self.blocked: list[tuple[str, str]] = []  # (page URL, requested URL) of requests not to 127.0.0.1
+        self.errors: list[str] = []  # "page URL: message" for uncaught script errors and HTTP errors
+
+    def watch(self, page: Page) -> None:
+        """Record what ``page`` requests, its uncaught script errors and its responses with status 400 or more."""
+        def on_response(response) -> None:
+            if response.status >= 400:
+                self.errors.append(f"{page.url}: HTTP {response.status} for {response.url}")
+
+        page.on("request", lambda request: self.requests.append((page.url, request.url)))
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: script error: {error}"))
+        page.on("response", on_response)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The site built with ``mkdocs build --strict`` into ``<tmp>/llm-study`` (the folder named as site_url's path)."""
+    out = tmp_path_factory.mktemp("browser") / BASE_PATH.strip("/")
+    result = build(ROOT, out)
+    assert result.returncode == 0, "mkdocs build --strict failed:\n" + result.stdout + result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def base_url(site) -> str:
+    """The site's home page URL, served by http.server from a thread on a free port of 127.0.0.1."""
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address) -> None:
+            pass  # the browser left a page before a file was sent: a broken pipe, not an error of the site
+
+    server = Server(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site.parent)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}{BASE_PATH}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Recorder:
+    """What the module's one browser page requested, and its errors, across all the tests (see ``page``)."""
+    return Recorder()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """Debian's chromium; with LLM_STUDY_REQUIRE_BROWSER=1 and none installed, every test of the module errors."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"LLM_STUDY_REQUIRE_BROWSER=1 but {NO_CHROMIUM}", pytrace=False)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def page(chromium, base_url, recorder) -> Page:
+    """One page in one fresh browser context (light colour scheme, clipboard allowed for the site).
+
+    Any request for a URL outside 127.0.0.1 is aborted and recorded in ``recorder.blocked``.
+    """
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    origin = base_url[: -len(BASE_PATH)]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=LAUNCH_ARGS)
+        context = browser.new_context(color_scheme="light", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(20_000)
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+
+        def block(route, request):
+            recorder.blocked.append((tab.url, request.url))
+            route.abort("blockedbyclient")
+
+        context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/])"), block)
+        tab = context.new_page()
+        recorder.watch(tab)
+        yield tab
+        context.close()
+        browser.close()
+
+
+def shot(page: Page, name: str) -> None:
+    """Save what the page shows now as reports/browser/<name>.png (CSS transitions run to their end first)."""
+    page.screenshot(path=SHOTS / f"{name}.png", animations="disabled")
+
+
+def open_page(page: Page, base_url: str, path: str) -> None:
+    """Load ``base_url + path`` (a page's URL path below the site, "" for home) and wait for Material's script."""
+    page.goto(base_url + path)
+    page.wait_for_function("() => typeof document$ !== 'undefined'")  # Material's bundle has started
+
+
+def translation(page: Page, key: str) -> str:
+    """Material's text for ``key`` ("search.result.placeholder", "clipboard.copied") on this page."""
+    return page.evaluate("(key) => JSON.parse(document.getElementById('__config').textContent).translations[key]", key)
+
+
+def first_result(page: Page, query: str) -> tuple[str, str, list[str]]:
+    """Type ``query`` into Material's search box; returns the first result's URL path and title, and the top pages.
+
+    Material reads the box on ``keyup`` and answers each value in order. The box is emptied first
+    and the placeholder awaited, so that the next answer shown is the one to ``query``.
+    """
+    box, meta = page.locator("input.md-search__input"), page.locator(".md-search-result__meta")
+    placeholder = translation(page, "search.result.placeholder")
+    box.click()
+    box.fill("")
+    box.press("End")
+    expect(meta).to_have_text(placeholder)  # also waits until the search index is loaded
+    box.fill(query)
+    box.press("End")
+    expect(meta).not_to_have_text(placeholder)
+    links = page.locator(".md-search-result__list > li.md-search-result__item > a.md-search-result__link")
+    assert links.count(), f"search {query!r}: {meta.inner_text()}"
+    tops = [urlsplit(href).path for href in links.evaluate_all("(links) => links.slice(0, 5).map(a => a.href)")]
+    return tops[0], links.first.locator("h1, h2").first.inner_text(), tops
+
+
+def scroll_to(locator) -> None:
+    """Scroll ``locator``'s element to the top of the window, below Material's sticky header."""
+    locator.evaluate("(el) => { el.scrollIntoView(); window.scrollBy(0, -120) }")
+
+
+def _search(page: Page, base_url: str, query: str) -> tuple[str, str, list[str]]:
+    """``first_result`` for ``query`` typed on the page open now (any page of the site has the box), screenshot kept."""
+    if not page.url.startswith(base_url):
+        open_page(page, base_url, "")
+    found = first_result(page, query)
+    shot(page, "search-" + re.sub(r"\W+", "-", query.lower()).strip("-"))
+    page.keyboard.press("Escape")
+    return found
+
+
+@pytest.mark.parametrize(("query", "expected"), QUERIES, ids=[q for q, _ in QUERIES])
+def test_search_finds_the_page_first(page, base_url, query, expected):
+    path, title, tops = _search(page, base_url, query)
+    assert path == f"{BASE_PATH}{expected}/", (
+        f"search {query!r}: the first result is {path} ({title!r}), expected docs/{expected}.md; "
+        f"top pages: {', '.join(tops)}")
+
+
+@pytest.mark.parametrize(("query", "expected", "why"), KNOWN_MISSES, ids=[q for q, _, _ in KNOWN_MISSES])
+def test_search_known_misses(page, base_url, query, expected, why):
+    # Expected to fail only in this way: the search works and another page ranks first.
+    path, title, _ = _search(page, base_url, query)
+    if path != f"{BASE_PATH}{expected}/":
+        pytest.xfail(f"search {query!r} finds {path} ({title!r}) first, not docs/{expected}.md: {why}")
+    pytest.fail(f"search {query!r} now finds docs/{expected}.md first: move it from KNOWN_MISSES to QUERIES")
+
+
+def _tab_set(page: Page, label: str):
+    """The first content-tab set on the page with a tab named ``label``; returns it and its tab names, in order."""
+    tab_set = page.locator(".tabbed-set").filter(
+        has=page.locator(".tabbed-labels > label", has_text=re.compile(f"^{re.escape(label)}$"))).first
+    return tab_set, [name.strip() for name in tab_set.locator(".tabbed-labels > label").all_inner_texts()]
+
+
+def test_content_tabs_switch_and_the_choice_carries_to_another_page(page, base_url):
+    open_page(page, base_url, "basics/transformers/")
+    tabs, names = _tab_set(page, "GPU")
+    cpu, gpu = names.index("CPU"), names.index("GPU")
+    blocks = tabs.locator(".tabbed-content > .tabbed-block")
+    where = "docs/basics/transformers.md, the CPU/GPU tabs"
+    expect(blocks.nth(cpu), f"{where}: the CPU panel shows first").to_be_visible()
+    expect(blocks.nth(gpu), f"{where}: the GPU panel is hidden first").to_be_hidden()
+    tabs.locator(".tabbed-labels > label").nth(gpu).click()
+    expect(blocks.nth(gpu), f"{where}: clicking GPU shows its panel").to_be_visible()
+    expect(blocks.nth(cpu), f"{where}: clicking GPU hides the CPU panel").to_be_hidden()
+    scroll_to(tabs)
+    shot(page, "tabs-transformers-gpu")
+    try:
+        # content.tabs.link: another page's set with a "GPU" tab opens on it.
+        open_page(page, base_url, "basics/tokenizers/")
+        other, other_names = _tab_set(page, "GPU")
+        other_gpu = other_names.index("GPU")
+        scroll_to(other)
+        shot(page, "tabs-tokenizers-carried")
+        assert other.locator(":scope > input").nth(other_gpu).is_checked(), (
+            "docs/basics/tokenizers.md: the GPU tab chosen on basics/transformers/ did not carry over "
+            "(content.tabs.link in mkdocs.yml)")
+        expect(other.locator(".tabbed-content > .tabbed-block").nth(other_gpu)).to_be_visible()
+    finally:
+        page.locator(".tabbed-labels > label", has_text=re.compile("^CPU$")).first.click()  # back to the default
+
+
+def _fence_bodies(markdown: str) -> list[str]:
+    """The bodies of the page's code fences (dedented as in content tabs and admonitions), without the last newline."""
+    bodies = []
+    for match in re.finditer(r"^( *)(`{3,})[^\n]*\n(.*?)^\1\2[ \t]*$", markdown, re.M | re.S):
+        indent = len(match.group(1))
+        bodies.append("\n".join(line[indent:] for line in match.group(3).split("\n")).rstrip("\n"))
+    return bodies
+
+
+def test_copy_button_copies_the_code(page, base_url):
+    open_page(page, base_url, "basics/peft/")
+    # The page's first Python block ("Wrap a model"); pygments_lang_class puts the language on its div.
+    block = page.locator(".md-content .language-python pre").filter(
+        has=page.locator("button[data-md-type='copy']")).first
+    scroll_to(block)
+    block.hover()
+    button = block.locator("button[data-md-type='copy']")
+    code = page.locator(button.get_attribute("data-clipboard-target"))
+    shown = code.text_content().rstrip()
+    page.evaluate("() => navigator.clipboard.writeText('')")
+    button.click()
+    expect(page.locator(".md-dialog")).to_have_text(translation(page, "clipboard.copied"))
+    shot(page, "copy-button")
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == shown, f"basics/peft/: the copy button copied {copied[:200]!r}, the block shows {shown[:200]!r}"
+    assert copied in _fence_bodies((ROOT / "docs/basics/peft.md").read_text()), (
+        f"docs/basics/peft.md: the copied text is not a fence of the page as written: {copied[:300]!r}")
+
+
+def test_notebook_pages_render_cells_and_outputs(page, base_url, site):
+    # mkdocs-jupyter renders each docs/<section>/<name>.ipynb as the page <section>/<name>/.
+    notebooks = sorted(p for p in (ROOT / "docs").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    assert notebooks, "no notebook to render: docs/ has no *.ipynb (mkdocs-jupyter renders those listed in nav)"
+    with_outputs = []
+    for notebook in notebooks:
+        source = notebook.relative_to(ROOT).as_posix()
+        path = notebook.relative_to(ROOT / "docs").with_suffix("").as_posix() + "/"
+        assert (site / path / "index.html").exists(), f"{source}: the site has no page {path}"
+        code_cells = [cell for cell in json.loads(notebook.read_text())["cells"] if cell["cell_type"] == "code"]
+        open_page(page, base_url, path)
+        shot(page, "notebook-" + notebook.stem)
+        rendered = page.locator(".jupyter-wrapper .jp-Notebook > .jp-CodeCell")  # each holds a nested .jp-CodeCell
+        expect(rendered, f"{source}: code cells shown on {path}").to_have_count(len(code_cells))
+        if code_cells:
+            first_line = "".join(code_cells[0]["source"]).strip().splitlines()[0].strip()
+            expect(rendered.first.locator(".jp-InputArea"), f"{source}: its first code cell on {path}").to_contain_text(
+                first_line)
+        if any(cell.get("outputs") for cell in code_cells):
+            outputs = page.locator(".jupyter-wrapper .jp-OutputArea-output")
+            expect(outputs.first, f"{source}: outputs shown on {path}").to_be_visible()
+            with_outputs.append(source)
+    assert with_outputs, f"no notebook has outputs: {', '.join(n.name for n in notebooks)} were committed without them"
+
+
+def test_dark_mode_toggles(page, base_url):
+    open_page(page, base_url, "")
+    body = page.locator("body")
+    toggle = page.locator("[data-md-component='palette'] label:not([hidden])")
+    where = "mkdocs.yml theme.palette"
+    expect(body, f"{where}: a light-scheme browser opens the default scheme").to_have_attribute(
+        "data-md-color-scheme", "default")
+    toggle.click()
+    try:
+        expect(body, f"{where}: the toggle switches to slate").to_have_attribute("data-md-color-scheme", "slate")
+        shot(page, "dark-mode")
+    finally:
+        toggle.click()  # the choice is stored for the whole site: back to light for the other tests
+    expect(body, f"{where}: the toggle switches back to default").to_have_attribute("data-md-color-scheme", "default")
+
+
+def test_verification_badges_show_on_a_topic_page(page, base_url):
+    open_page(page, base_url, "basics/peft/")
+    summary = page.locator(".md-content p.llm-verification").first
+    expect(summary, "basics/peft/: no <p class='llm-verification'> under the H1").to_be_visible()
+    badge = page.locator(".md-content span.llm-badge").filter(visible=True).first
+    expect(badge, "basics/peft/: no visible <span class='llm-badge'> after a code block").to_be_visible()
+    expect(badge, "basics/peft/: the badge names no state").to_have_class(re.compile(r"\bllm-badge--[a-z-]+\b"))
+    badge.evaluate("(el) => el.scrollIntoView({block: 'center'})")  # with its code block above it
+    shot(page, "verification-badge")
+
+
+def test_no_page_requests_anything_outside_127_0_0_1(page, base_url, site, recorder):
+    # Every page of the site: those the other tests of this module opened (in any order) were recorded then.
+    opened = {urlsplit(url)._replace(query="", fragment="").geturl() for url, _ in recorder.requests}
+    for index in sorted(site.rglob("index.html")):
+        folder = index.parent.relative_to(site).as_posix()
+        url = base_url + ("" if folder == "." else folder + "/")
+        if url not in opened:
+            open_page(page, base_url, url.removeprefix(base_url))
+    page.wait_for_load_state("networkidle")
+    assert not recorder.blocked, "requests outside 127.0.0.1 (blocked):\n" + "\n".join(
+        f"  {url}  (from {source})" for source, url in recorder.blocked)
+    outside = [(source, url) for source, url in recorder.requests
+               if not url.startswith(("http://127.0.0.1:", "data:", "blob:"))]
+    assert not outside, "\n".join(f"{url} (from {source})" for source, url in outside)
+    assert any(url.endswith("/search/search_index.json") for _, url in recorder.requests), (
+        "the search index was never requested: requests were not recorded")
+    assert not recorder.errors, "script errors or failed requests on the site's pages:\n" + "\n".join(recorder.errors)
