@@ -1,0 +1,1 @@
+"""The drift report of `nox -s drift` (see report.py)."""
