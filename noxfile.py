@@ -7,7 +7,7 @@ says what each environment installs, ``[tool.llm-study.environments]`` which pag
 environment, and ``constraints/<env>.txt`` is that environment's lock.
 
     nox                 every test in every environment, then the strict site build (the README's command)
-    nox -s tests -- docs/basics/peft.md     one page, in the main environment
+    nox -s tests -- docs/basics/peft        one topic's pages, in the main environment
     nox -s optimum      the Optimum page, in its own environment
     nox -s gptq         the GPTQ page, with gptqmodel in its own environment
     nox -s triton       the Triton page: a server from its own environment, clients from the main one
@@ -351,7 +351,7 @@ def portability(session: nox.Session) -> None:
         what it printed in the last default run (reports/pytest-report-<env>.jsonl; run `nox` first).
     kernels: the same with ATEN_CPU_CAPABILITY=default, torch's plain kernels instead of this
         CPU's vector ones, which stands in for another CPU (passing is the check: low digits differ).
-    alone: each topic's page and snippets, one topic per pytest run.
+    alone: each topic's pages (docs/<section>/<topic>/) and snippets, one topic per pytest run.
     offline: the default sessions (`nox`) inside a network namespace with only loopback
         (`unshare -n`, needs root or user namespaces); the environments must be built already.
         It runs first when asked for, so that `order` compares with its fresh report logs.
@@ -406,13 +406,12 @@ def portability(session: nox.Session) -> None:
             pytest(env, paths(env), f"kernels-{env}", {"ATEN_CPU_CAPABILITY": "default",
                                                        "TORCHINDUCTOR_CACHE_DIR": str(CACHE / "inductor-default")})
     if "alone" in checks:
-        for page in sorted(ROOT.glob("docs/*/*.md")):
-            section, topic = page.parent.name, page.stem
-            if topic == "index":
-                continue
-            env = environment_of(page)
+        for overview in sorted(ROOT.glob("docs/*/*/index.md")):  # a topic: docs/<section>/<topic>/, all its pages
+            pages = overview.parent
+            section, topic = pages.parent.name, pages.name
+            env = environment_of(overview)
             snippets = ROOT / "snippets" / section / topic
-            args = [page.relative_to(ROOT).as_posix()] + ([snippets.relative_to(ROOT).as_posix()] if snippets.exists() else [])
+            args = [pages.relative_to(ROOT).as_posix()] + ([snippets.relative_to(ROOT).as_posix()] if snippets.exists() else [])
             pytest(env, args, f"alone-{section}-{topic}")
     if failed:
         session.error(f"portability checks failed: {', '.join(failed)} (report logs in reports/portability-*.jsonl)")

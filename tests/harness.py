@@ -518,6 +518,10 @@ class SnippetItem(_ChecksOutput, pytest.Item):
             printed = self.run_recording_stdout(run)
         if measured:
             measured[0].write_text(measurement_stamp(self.config) + printed)
+            if measured[1].exists():  # a transparent background, which the site inverts in dark mode
+                from plots.themes import theme_plot
+
+                theme_plot(measured[1])
 
     def run_in_fresh_process(self) -> None:
         """Run the snippet with ``python``, on a free loopback port, and check that ranks really ran.
@@ -870,14 +874,27 @@ def measure_paths(snippet: Path, config: pytest.Config) -> tuple[Path, Path] | N
 
 
 def measurement_stamp(config: pytest.Config) -> str:
-    """The first line of a ``.out.txt``: date, machine, device, CPU count and model, versions."""
+    """The first lines of a ``.out.txt``: date, machine, device, CPU count and model, versions.
+
+    Comment lines of at most ``STAMP_WIDTH`` characters, so the page shows them without scrolling.
+    """
     import torch
 
     device = f"1 {torch.cuda.get_device_name(0)}, " if torch.cuda.is_available() else ""
     versions = ", ".join(f"{name} {version}" for name, version in _package_versions().items()
                          if name in STAMPED)
-    return (f"# measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {device}{os.cpu_count()} CPUs "
-            f"({_cpu_name()}), Python {platform.python_version()}, {versions}; by `nox -s measure`\n")
+    return wrap_stamp(f"measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {device}{os.cpu_count()} "
+                      f"CPUs ({_cpu_name()}), Python {platform.python_version()}, {versions}; by `nox -s measure`")
+
+
+STAMP_WIDTH = 100
+
+
+def wrap_stamp(text: str) -> str:
+    """``text`` as ``# `` comment lines of at most ``STAMP_WIDTH`` characters, each ending in a newline."""
+    import textwrap
+
+    return "".join(f"# {line}\n" for line in textwrap.wrap(text, STAMP_WIDTH - 2, break_on_hyphens=False))
 
 
 def _cpu_name() -> str:

@@ -1,11 +1,13 @@
 """The built site in a real browser: what a reader does on it works, offline.
 
-Material's search finds the right page first for queries a reader would type; content tabs switch
+Material's search finds the right topic first for queries a reader would type; content tabs switch
 and the choice carries to the next page; the copy button copies a block's code; notebooks render
-with their outputs; dark mode toggles; verification badges show; and no page requests anything
-from outside 127.0.0.1 (every request of every page the module opens is recorded).
+with their outputs; dark mode toggles; verification badges show; a link to an anchor that moved
+from a topic's overview to a sub-page lands on the sub-page, on a full load and after an instant
+one; and no page requests anything from outside 127.0.0.1 (every request of every page the module
+opens is recorded).
 
-The site is built once (``mkdocs build --strict``), served from a thread on a free loopback port,
+The site is built once (``mkdocs build --strict``, tests/conftest.py's ``built_site``), served from a thread on a free loopback port,
 and driven by Playwright with Debian's ``chromium`` package (``/usr/bin/chromium``), never one of
 Playwright's downloaded browsers. Without that package the module skips, with the command that
 installs it; with ``LLM_STUDY_REQUIRE_BROWSER=1`` (as in ``.ci/run``) it fails instead.
@@ -46,11 +48,10 @@ if not CHROMIUM.exists() and not REQUIRED:
     pytest.skip(NO_CHROMIUM, allow_module_level=True)
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402  (after the skip)
-from test_site import build  # noqa: E402
 
 expect.set_options(timeout=15_000)  # a first search waits for the index to load, on a busy 2-core machine
 
-# A query a reader would type, and the page (docs/<page>.md) that must come first in the results.
+# A query a reader would type, and the topic (docs/<topic>/: its overview or a sub-page) that must come first.
 QUERIES = [
     ("LoRA rank", "basics/peft"),
     ("padding side", "basics/tokenizers"),
@@ -101,12 +102,10 @@ class Recorder:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
+def site(built_site) -> Path:
     """The site built with ``mkdocs build --strict`` into ``<tmp>/llm-study`` (the folder named as site_url's path)."""
-    out = tmp_path_factory.mktemp("browser") / BASE_PATH.strip("/")
-    result = build(ROOT, out)
-    assert result.returncode == 0, "mkdocs build --strict failed:\n" + result.stdout + result.stderr
-    return out
+    assert built_site.name == BASE_PATH.strip("/"), f"{built_site}: not built into a folder named {BASE_PATH}"
+    return built_site
 
 
 @pytest.fixture(scope="module")
@@ -221,11 +220,16 @@ def _search(page: Page, base_url: str, query: str) -> tuple[str, str, list[str]]
     return found
 
 
+def _in_topic(path: str, topic: str) -> bool:
+    """Whether a result's URL path is a page of ``topic`` (``basics/peft``): its overview or a sub-page."""
+    return path.startswith(f"{BASE_PATH}{topic}/")
+
+
 @pytest.mark.parametrize(("query", "expected"), QUERIES, ids=[q for q, _ in QUERIES])
 def test_search_finds_the_page_first(page, base_url, query, expected):
     path, title, tops = _search(page, base_url, query)
-    assert path == f"{BASE_PATH}{expected}/", (
-        f"search {query!r}: the first result is {path} ({title!r}), expected docs/{expected}.md; "
+    assert _in_topic(path, expected), (
+        f"search {query!r}: the first result is {path} ({title!r}), expected a page of docs/{expected}/; "
         f"top pages: {', '.join(tops)}")
 
 
@@ -233,9 +237,9 @@ def test_search_finds_the_page_first(page, base_url, query, expected):
 def test_search_known_misses(page, base_url, query, expected, why):
     # Expected to fail only in this way: the search works and another page ranks first.
     path, title, _ = _search(page, base_url, query)
-    if path != f"{BASE_PATH}{expected}/":
-        pytest.xfail(f"search {query!r} finds {path} ({title!r}) first, not docs/{expected}.md: {why}")
-    pytest.fail(f"search {query!r} now finds docs/{expected}.md first: move it from KNOWN_MISSES to QUERIES")
+    if not _in_topic(path, expected):
+        pytest.xfail(f"search {query!r} finds {path} ({title!r}) first, not a page of docs/{expected}/: {why}")
+    pytest.fail(f"search {query!r} now finds a page of docs/{expected}/ first: move it from KNOWN_MISSES to QUERIES")
 
 
 def _tab_set(page: Page, label: str):
@@ -250,7 +254,7 @@ def test_content_tabs_switch_and_the_choice_carries_to_another_page(page, base_u
     tabs, names = _tab_set(page, "GPU")
     cpu, gpu = names.index("CPU"), names.index("GPU")
     blocks = tabs.locator(".tabbed-content > .tabbed-block")
-    where = "docs/basics/transformers.md, the CPU/GPU tabs"
+    where = "docs/basics/transformers/index.md, the CPU/GPU tabs"
     expect(blocks.nth(cpu), f"{where}: the CPU panel shows first").to_be_visible()
     expect(blocks.nth(gpu), f"{where}: the GPU panel is hidden first").to_be_hidden()
     tabs.locator(".tabbed-labels > label").nth(gpu).click()
@@ -266,7 +270,7 @@ def test_content_tabs_switch_and_the_choice_carries_to_another_page(page, base_u
         scroll_to(other)
         shot(page, "tabs-tokenizers-carried")
         assert other.locator(":scope > input").nth(other_gpu).is_checked(), (
-            "docs/basics/tokenizers.md: the GPU tab chosen on basics/transformers/ did not carry over "
+            "docs/basics/tokenizers/index.md: the GPU tab chosen on basics/transformers/ did not carry over "
             "(content.tabs.link in mkdocs.yml)")
         expect(other.locator(".tabbed-content > .tabbed-block").nth(other_gpu)).to_be_visible()
     finally:
@@ -298,8 +302,8 @@ def test_copy_button_copies_the_code(page, base_url):
     shot(page, "copy-button")
     copied = page.evaluate("() => navigator.clipboard.readText()")
     assert copied == shown, f"basics/peft/: the copy button copied {copied[:200]!r}, the block shows {shown[:200]!r}"
-    assert copied in _fence_bodies((ROOT / "docs/basics/peft.md").read_text()), (
-        f"docs/basics/peft.md: the copied text is not a fence of the page as written: {copied[:300]!r}")
+    assert copied in _fence_bodies((ROOT / "docs/basics/peft/index.md").read_text()), (
+        f"docs/basics/peft/index.md: the copied text is not a fence of the page as written: {copied[:300]!r}")
 
 
 def test_notebook_pages_render_cells_and_outputs(page, base_url, site):
@@ -352,6 +356,67 @@ def test_verification_badges_show_on_a_topic_page(page, base_url):
     expect(badge, "basics/peft/: the badge names no state").to_have_class(re.compile(r"\bllm-badge--[a-z-]+\b"))
     badge.evaluate("(el) => el.scrollIntoView({block: 'center'})")  # with its code block above it
     shot(page, "verification-badge")
+
+
+# An anchor that moved from the DeepSpeed overview to its pitfalls page (overrides/hooks/anchors.py), and one that stayed.
+MOVED = ("training/deepspeed/", "train_batch_size-depends-on-the-number-of-processes", "training/deepspeed/pitfalls/")
+STAYED = ("training/deepspeed/", "what-it-is")
+
+
+def _landed(page: Page, base_url: str, url: str, anchor: str, how: str) -> None:
+    """Wait until the browser shows ``base_url + url#anchor`` with that element on screen."""
+    expect(page, f"{how}: not sent on to {url}#{anchor}").to_have_url(f"{base_url}{url}#{anchor}")
+    expect(page.locator(f"[id='{anchor}']"), f"{how}: no element #{anchor} on {url}").to_be_in_viewport()
+
+
+def _click_link_to(page: Page, href: str) -> None:
+    """Put a link to ``href`` (relative to the page open now) in the page's content and click it, as a
+    reader would click a link to it: Material's instant navigation takes such clicks, once it has
+    read the site's sitemap (a click before that is an ordinary page load)."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate("""(href) => {
+        const a = document.createElement("a");
+        a.href = href; a.id = "llm-test-link"; a.textContent = "a link";
+        document.querySelector("article").prepend(a);
+    }""", href)
+    page.locator("#llm-test-link").click()
+
+
+def test_a_moved_anchor_lands_on_its_sub_page(page, base_url, site):
+    overview, anchor, sub_page = MOVED
+    # A full load of the overview with the old anchor: the inline script replaces the location.
+    page.goto(f"{base_url}{overview}#{anchor}")
+    _landed(page, base_url, sub_page, anchor, f"{overview}#{anchor}, loaded")
+    shot(page, "moved-anchor")
+    # An anchor that is still on the overview stays there.
+    page.goto(f"{base_url}{STAYED[0]}#{STAYED[1]}")
+    page.wait_for_function("() => typeof document$ !== 'undefined'")
+    _landed(page, base_url, *STAYED, f"{STAYED[0]}#{STAYED[1]}, loaded")
+    # Material's instant navigation takes a click only for a URL of its sitemap, which names the
+    # published host (site_url; `mkdocs serve` names its own): here it gets the sitemap of this server.
+    published = urlsplit(re.search(r"^site_url:\s*(\S+)", (ROOT / "mkdocs.yml").read_text(), re.M).group(1))
+    sitemap = (site / "sitemap.xml").read_text().replace(f"{published.scheme}://{published.netloc}",
+                                                        base_url[: -len(BASE_PATH)])
+    page.route(f"{base_url}sitemap.xml", lambda route: route.fulfill(body=sitemap, content_type="application/xml"))
+    try:
+        # Instant navigation (the overview fetched by Material's script, not loaded) with the old anchor:
+        # Material re-runs the inline scripts of the content it puts in, and this one sends the reader on.
+        open_page(page, base_url, "")
+        with page.expect_request(lambda r: r.url == f"{base_url}{overview}" and r.resource_type in ("xhr", "fetch")):
+            _click_link_to(page, f"{overview}#{anchor}")
+        _landed(page, base_url, sub_page, anchor, f"{overview}#{anchor}, by instant navigation from the home page")
+        # Instant navigation to the overview, then the hash changed on it: the script's hashchange listener.
+        open_page(page, base_url, "")
+        page.evaluate("() => { window.llmTestSameDocument = true }")
+        _click_link_to(page, overview)
+        expect(page).to_have_url(f"{base_url}{overview}")
+        expect(page.locator("[id='what-it-is']")).to_be_attached()
+        assert page.evaluate("() => window.llmTestSameDocument === true"), \
+            "clicking a link to the overview reloaded the page: Material's instant navigation did not take it"
+        page.evaluate("(anchor) => { location.hash = anchor }", anchor)
+        _landed(page, base_url, sub_page, anchor, f"{overview}, then its hash set to #{anchor}")
+    finally:
+        page.unroute(f"{base_url}sitemap.xml")
 
 
 def test_no_page_requests_anything_outside_127_0_0_1(page, base_url, site, recorder):

@@ -3,12 +3,18 @@
 1. **Every page is in nav.** Each ``.md`` or ``.ipynb`` under ``docs/`` is named by ``mkdocs.yml``'s
    nav, and each nav entry names a file (``mkdocs build --strict`` also refuses both, but only
    after a build, and without a line).
-2. **Every topic page has the template's sections**, the ``##`` headings of the topic template
-   ``tests/scaffold/topic.md`` (What it is, Run it, On a GPU, Pitfalls, Sources), in its order. The
-   template is the single source: ``nox -s new`` writes new pages from it, and this test reads it.
-3. **Every include resolves.** Each ``--8<--`` line in ``docs/`` names an existing file and, after
+2. **Every topic overview has the template's sections**, the ``##`` headings of the topic template
+   ``tests/scaffold/topic.md`` (What it is, Run it, On a GPU, Pitfalls, Sources), in its order. A
+   topic is a folder, ``docs/<section>/<topic>/``: its overview ``index.md`` keeps the whole outline,
+   and a section that moved to a sub-page of the folder (``pitfalls.md``) keeps its heading there
+   with a link to it. The template is the single source: ``nox -s new`` writes new overviews from
+   it, and this test reads it.
+3. **Topics are folders.** No page sits directly in a section folder except its ``index.md`` (a
+   topic's page is ``docs/<section>/<topic>/index.md``), every topic folder has its overview, and
+   the overview links each sub-page of its folder.
+4. **Every include resolves.** Each ``--8<--`` line in ``docs/`` names an existing file and, after
    ``:``, a section that the file opens and closes (``--8<-- [start:code]`` ... ``[end:code]``).
-4. **No placeholder is left.** No topic page, section index or snippet still holds the template's
+5. **No placeholder is left.** No topic page, section index or snippet still holds the template's
    ``To write:`` placeholders that ``nox -s new`` writes.
 
 That every snippet is included by some page is tests/test_site.py's
@@ -75,7 +81,7 @@ def nav_findings(root: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. Every topic page has the template's sections
+# 2. Every topic overview has the template's sections
 # ---------------------------------------------------------------------------------------------
 
 def h2_headings(path: Path) -> list[tuple[str, int]]:
@@ -93,17 +99,17 @@ def h2_headings(path: Path) -> list[tuple[str, int]]:
 
 
 def template_sections(root: Path) -> list[str]:
-    """The ``##`` headings of the topic template, in order: the sections every topic page has."""
+    """The ``##`` headings of the topic template, in order: the sections every topic overview has."""
     return [text for text, _ in h2_headings(root / TEMPLATE)]
 
 
 def topic_pages(root: Path) -> list[Path]:
-    """``docs/<section>/<topic>.md``: every page of a section except the section's index."""
-    return sorted(p for p in (root / "docs").glob("*/*.md") if p.name != "index.md")
+    """``docs/<section>/<topic>/index.md``: the overview of every topic."""
+    return sorted((root / "docs").glob("*/*/index.md"))
 
 
 def section_findings(root: Path) -> list[str]:
-    """Topic pages that lack a template section, or hold them in another order.
+    """Topic overviews that lack a template section, or hold them in another order.
 
     A missing section is reported at the line where it belongs: the next template section the page
     has (or the page's last line).
@@ -122,17 +128,45 @@ def section_findings(root: Path) -> list[str]:
             after = next(((s, has[s]) for s in wanted[i + 1:] if s in has), None)
             where = f"before \"## {after[0]}\"" if after else "at the end"
             findings.append(f"{rel}:{after[1] if after else end}: no \"## {section}\" section {where}; every topic "
-                            f"page has {outline}, in that order ({TEMPLATE})")
+                            f"overview has {outline}, in that order ({TEMPLATE}); a section on a sub-page "
+                            "keeps its heading here, with a link to it")
         order = [text for text, _ in present]
         for (text, line), previous in zip(present[1:], order):
             if wanted.index(text) < wanted.index(previous):
-                findings.append(f"{rel}:{line}: \"## {text}\" comes after \"## {previous}\"; every topic page "
+                findings.append(f"{rel}:{line}: \"## {text}\" comes after \"## {previous}\"; every topic overview "
                                 f"has {outline}, in that order ({TEMPLATE})")
     return findings
 
 
 # ---------------------------------------------------------------------------------------------
-# 3. Every include resolves
+# 3. Topics are folders
+# ---------------------------------------------------------------------------------------------
+
+LINK_TARGET = re.compile(r"\]\(([^)\s#]+)(?:#[^)\s]*)?\)")
+
+
+def layout_findings(root: Path) -> list[str]:
+    """Pages out of the topic layout: a page directly in a section folder other than its ``index.md``,
+    a topic folder without ``index.md``, and a sub-page that its overview does not link."""
+    docs = root / "docs"
+    findings = [f"{page.relative_to(root).as_posix()}:1: a topic is a folder: move this page to "
+                f"docs/{page.parent.name}/{page.stem}/index.md (`git mv`) and its nav entry with it"
+                for page in sorted(docs.glob("*/*.md")) if page.name != "index.md"]
+    for folder in sorted({page.parent for page in docs.glob("*/*/*.md")}):
+        overview = folder / "index.md"
+        rel = folder.relative_to(root).as_posix()
+        if not overview.is_file():
+            findings.append(f"{rel}/:1: a topic folder without its overview: write {rel}/index.md")
+            continue
+        linked = {target for target in LINK_TARGET.findall(overview.read_text("utf8"))}
+        findings += [f"{page.relative_to(root).as_posix()}:1: {rel}/index.md does not link this sub-page; link it "
+                     "under the section it holds (its heading stays in the overview)"
+                     for page in sorted(folder.glob("*.md")) if page.name != "index.md" and page.name not in linked]
+    return findings
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Every include resolves
 # ---------------------------------------------------------------------------------------------
 
 def section_marker(kind: str, name: str) -> re.Pattern:
@@ -170,12 +204,12 @@ def include_findings(root: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. No placeholder is left
+# 5. No placeholder is left
 # ---------------------------------------------------------------------------------------------
 
 def placeholder_findings(root: Path) -> list[str]:
-    """Lines of section pages (``docs/<section>/*.md``) and snippets that hold a template placeholder."""
-    files = sorted([*(root / "docs").glob("*/*.md"), *(root / "snippets").rglob("*.py")])
+    """Lines of section and topic pages (``docs/<section>/**/*.md``) and snippets that hold a template placeholder."""
+    files = sorted([*(root / "docs").glob("*/**/*.md"), *(root / "snippets").rglob("*.py")])
     return [f"{path.relative_to(root).as_posix()}:{number}: a `{PLACEHOLDER}` placeholder from `nox -s new` "
             "is left; write what it asks for in its place"
             for path in files for number, line in enumerate(path.read_text("utf8").splitlines(), start=1)
@@ -186,7 +220,7 @@ def placeholder_findings(root: Path) -> list[str]:
 # The real tree
 # ---------------------------------------------------------------------------------------------
 
-CONTRACTS = [nav_findings, section_findings, include_findings, placeholder_findings]
+CONTRACTS = [nav_findings, section_findings, layout_findings, include_findings, placeholder_findings]
 
 
 @pytest.mark.parametrize("contract", CONTRACTS, ids=lambda f: f.__name__)
@@ -198,12 +232,14 @@ def test_the_project_keeps_the_contract(contract):
 def test_the_contracts_read_the_template_nav_pages_and_includes():
     # A check that reads nothing passes everything: check that each reads what it should.
     assert template_sections(ROOT) == ["What it is", "Run it", "On a GPU", "Pitfalls", "Sources"]
-    assert {"basics/tokenizers.md", "training/fsdp.md", "optimization/gptq.md", "contributing.md"} \
-        <= {page for page, _ in nav_entries(ROOT)}
-    assert ROOT / "docs/training/fsdp.md" in topic_pages(ROOT)
+    assert {"basics/tokenizers/index.md", "training/fsdp/index.md", "optimization/gptq/index.md",
+            "optimization/gptq/pitfalls.md", "contributing.md"} <= {page for page, _ in nav_entries(ROOT)}
+    assert ROOT / "docs/training/fsdp/index.md" in topic_pages(ROOT)
     assert ROOT / "docs/training/index.md" not in topic_pages(ROOT)
-    headings = h2_headings(ROOT / "docs/basics/tokenizers.md")
-    assert ("Pitfalls", line_of(ROOT / "docs/basics/tokenizers.md", "## Pitfalls")) in headings
+    assert ROOT / "docs/optimization/gptq/pitfalls.md" not in topic_pages(ROOT)
+    headings = h2_headings(ROOT / "docs/basics/tokenizers/index.md")
+    assert ("Pitfalls", line_of(ROOT / "docs/basics/tokenizers/index.md", "## Pitfalls")) in headings
+    assert "pitfalls.md" in LINK_TARGET.findall((ROOT / "docs/optimization/gptq/index.md").read_text())
     assert not any(text.startswith("tags") for text, _ in headings), "front matter read as a heading"
     includes = sum(bool(INCLUDE.match(line)) for page in (ROOT / "docs").rglob("*.md")
                    for line in page.read_text("utf8").splitlines())
@@ -214,22 +250,29 @@ def test_the_contracts_read_the_template_nav_pages_and_includes():
 # Planted faults, in a copy of the project
 # ---------------------------------------------------------------------------------------------
 
-PLANTED_PAGE = "docs/basics/planted.md"  # a topic page with no Pitfalls, in nav
+PLANTED_PAGE = "docs/basics/planted/index.md"  # a topic overview with no Pitfalls, in nav
 OUT_OF_NAV = "docs/out-of-nav.md"  # not a topic page: only nav applies
+OLD_STYLE = "docs/basics/old-style.md"  # a topic page outside a folder (in nav)
+UNLINKED = "docs/basics/peft/unlinked.md"  # a sub-page its overview does not link (in nav)
 ORPHAN = "snippets/basics/peft/orphan_example.py"
-BROKEN_PAGE = "docs/basics/peft.md"  # gets two broken includes
+BROKEN_PAGE = "docs/basics/peft/index.md"  # gets two broken includes
 
 
 def plant_faults(copy: Path) -> Path:
     """Plant one fault of each kind in ``copy``, a copy of the project, and change nothing else."""
+    (copy / PLANTED_PAGE).parent.mkdir()
     (copy / PLANTED_PAGE).write_text(
         "---\ntags:\n  - Basics\n---\n# Planted\n\nA page.\n\n## What it is\n\nText.\n\n## Run it\n\n"
         "```python\nprint(1)\n```\n\n## On a GPU\n\nText.\n\n## Sources\n\n**To write:** the sources.\n")
     nav = copy / "mkdocs.yml"
-    nav.write_text(nav.read_text().replace("      - PEFT (LoRA): basics/peft.md\n",
-                                           "      - PEFT (LoRA): basics/peft.md\n      - Planted: basics/planted.md\n"
-                                           "      - Gone: basics/gone.md\n"))
+    after = "          - PEFT (LoRA) pitfalls: basics/peft/pitfalls.md\n"
+    assert after in nav.read_text(), f"mkdocs.yml's nav has no line {after!r} to plant pages after"
+    nav.write_text(nav.read_text().replace(after, after + "          - Unlinked: basics/peft/unlinked.md\n"
+                                           "      - Planted: basics/planted/index.md\n      - Gone: basics/gone/index.md\n"
+                                           "      - Old style: basics/old-style.md\n"))
     (copy / OUT_OF_NAV).write_text("# Out of nav\n")
+    (copy / OLD_STYLE).write_text("# Old style\n\nA topic page from before topics were folders.\n")
+    (copy / UNLINKED).write_text("# Unlinked\n\nA sub-page nobody links.\n")
     (copy / ORPHAN).write_text('print("nobody includes me")\n')
     append(copy / BROKEN_PAGE, '```python\n--8<-- "snippets/basics/peft/missing.py"\n```\n\n'
                                '```python\n--8<-- "snippets/basics/peft/merge_and_unload.py:nosuch"\n```\n')
@@ -245,8 +288,9 @@ def planted(tmp_path_factory) -> Path:
 def expected_findings(copy: Path) -> dict[str, list[str]]:
     """``path:line`` of each planted fault, per check."""
     return {
-        "nav_findings": [f"{OUT_OF_NAV}:1", f"mkdocs.yml:{line_of(copy / 'mkdocs.yml', 'basics/gone.md')}"],
+        "nav_findings": [f"{OUT_OF_NAV}:1", f"mkdocs.yml:{line_of(copy / 'mkdocs.yml', 'basics/gone/index.md')}"],
         "section_findings": [f"{PLANTED_PAGE}:{line_of(copy / PLANTED_PAGE, '## Sources')}"],
+        "layout_findings": [f"{OLD_STYLE}:1", f"{UNLINKED}:1"],
         "include_findings": [f"{BROKEN_PAGE}:{line_of(copy / BROKEN_PAGE, 'peft/missing.py')}",
                              f"{BROKEN_PAGE}:{line_of(copy / BROKEN_PAGE, ':nosuch')}"],
         "placeholder_findings": [f"{PLANTED_PAGE}:{line_of(copy / PLANTED_PAGE, PLACEHOLDER)}"],

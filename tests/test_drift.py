@@ -40,11 +40,11 @@ def write_log(path: Path, reports: list[dict], finished: bool = True) -> Path:
 
 @pytest.fixture
 def main_log(tmp_path) -> Path:
-    """A drift run of the main environment: three deprecations on two pages, one error, passes and skips."""
+    """A drift run of the main environment: three deprecations on three topics, one error, passes and skips."""
     return write_log(tmp_path / "drift-main.jsonl", [
-        item("docs/basics/transformers.md::line-40"),
-        item("docs/basics/transformers.md::line-52", "failed",
-             "docs/basics/transformers.md:55: FutureWarning: `torch_dtype` is deprecated! Use `dtype` instead!"
+        item("docs/basics/transformers/index.md::line-40"),
+        item("docs/basics/transformers/index.md::line-52", "failed",
+             "docs/basics/transformers/index.md:55: FutureWarning: `torch_dtype` is deprecated! Use `dtype` instead!"
              " (warned in /cache/nox/drift-main/lib/python3.11/site-packages/transformers/configuration_utils.py:812)"
              + ADVICE),
         item("snippets/basics/peft/lora_merge.py::lora_merge", "failed",
@@ -54,12 +54,12 @@ def main_log(tmp_path) -> Path:
              "snippets/training/megatron-lm/tp.py:9: DeprecationWarning: megatron.core.parallel_state.get_x is "
              "deprecated" + ADVICE),
         item("snippets/training/megatron-lm/tp.py::tp", "failed", "teardown failed", when="teardown"),
-        item("docs/basics/peft.md::line-12", "failed",
-             "docs/basics/peft.md:14: TypeError: LoraConfig.__init__() got an unexpected keyword argument 'r'\n\n"
-             "docs/basics/peft.md:14: in <module>\nE   TypeError: ..."),
-        item("docs/basics/peft.md::line-12", "passed", when="teardown"),
-        item("docs/optimization/vllm.md::line-30", "skipped",
-             ["docs/optimization/vllm.md", 30, "Skipped: runs in the 'vllm' environment: `nox -s vllm`"]),
+        item("docs/basics/peft/pitfalls.md::line-12", "failed",
+             "docs/basics/peft/pitfalls.md:14: TypeError: LoraConfig.__init__() got an unexpected keyword argument 'r'\n\n"
+             "docs/basics/peft/pitfalls.md:14: in <module>\nE   TypeError: ..."),
+        item("docs/basics/peft/pitfalls.md::line-12", "passed", when="teardown"),
+        item("docs/optimization/vllm/index.md::line-30", "skipped",
+             ["docs/optimization/vllm/index.md", 30, "Skipped: runs in the 'vllm' environment: `nox -s vllm`"]),
         item("tests/test_site.py::test_build", "failed",
              {"reprcrash": {"path": "/repo/tests/test_site.py", "lineno": 88, "message": "AssertionError: 2 != 3"},
               "reprtraceback": {}, "sections": []}),
@@ -70,9 +70,9 @@ def test_deprecations_are_grouped_by_page_with_line_category_message_and_library
     results = report.collect([main_log], [])
     found = sorted((d.page, d.where, d.category, d.library()) for d in results.deprecations)
     assert found == [
-        ("docs/basics/peft.md", "snippets/basics/peft/lora_merge.py:17", "DeprecationWarning", ""),
-        ("docs/basics/transformers.md", "docs/basics/transformers.md:55", "FutureWarning", "transformers 5.31.0"),
-        ("docs/training/megatron-lm.md", "snippets/training/megatron-lm/tp.py:9", "DeprecationWarning",
+        ("docs/basics/peft/", "snippets/basics/peft/lora_merge.py:17", "DeprecationWarning", ""),
+        ("docs/basics/transformers/", "docs/basics/transformers/index.md:55", "FutureWarning", "transformers 5.31.0"),
+        ("docs/training/megatron-lm/", "snippets/training/megatron-lm/tp.py:9", "DeprecationWarning",
          "megatron-core 0.17.0"),
     ], found
     transformers = next(d for d in results.deprecations if d.where.endswith(":55"))
@@ -86,23 +86,23 @@ def test_other_failures_are_kept_apart_with_their_first_line(main_log):
     results = report.collect([main_log], [])
     failures = sorted((f.nodeid, f.when, f.summary) for f in results.failures)
     assert failures == [
-        ("docs/basics/peft.md::line-12", "call",
-         "docs/basics/peft.md:14: TypeError: LoraConfig.__init__() got an unexpected keyword argument 'r'"),
+        ("docs/basics/peft/pitfalls.md::line-12", "call",
+         "docs/basics/peft/pitfalls.md:14: TypeError: LoraConfig.__init__() got an unexpected keyword argument 'r'"),
         ("snippets/training/megatron-lm/tp.py::tp", "teardown", "teardown failed"),
         ("tests/test_site.py::test_build", "call", "/repo/tests/test_site.py:88: AssertionError: 2 != 3"),
     ], failures
     assert [f.page for f in sorted(results.failures, key=lambda f: f.nodeid)] == [
-        "docs/basics/peft.md", "docs/training/megatron-lm.md", "tests/test_site.py"]
+        "docs/basics/peft/", "docs/training/megatron-lm/", "tests/test_site.py"]
 
 
 def test_the_markdown_lists_each_page_once_and_escapes_table_cells(main_log):
     text = report.render(report.collect([main_log], []))
-    assert text.count("### docs/basics/transformers.md") == 1, text
-    assert "**3 deprecations on 3 pages, 3 other failures.**" in text, text
+    assert text.count("### docs/basics/transformers/") == 1, text
+    assert "**3 deprecations on 3 topics, 3 other failures.**" in text, text
     row = next(line for line in text.splitlines() if "lora_merge.py:17" in line)
     assert row == ("| `snippets/basics/peft/lora_merge.py:17` | DeprecationWarning | `merge_and_unload(safe_merge=...)` "
                    "has no effect<br>and will be removed \\| in 0.23 &lt;soon&gt; | ? | main |"), row
-    row = next(line for line in text.splitlines() if "transformers.md:55" in line)
+    row = next(line for line in text.splitlines() if "transformers/index.md:55" in line)
     assert "(warned in transformers/configuration_utils.py:812)" in row and "| transformers 5.31.0 | main |" in row, row
     # the deprecations section comes before the other failures, each under its page
     assert text.index("## Deprecations") < text.index("## Other failures") < text.index("## Versions"), text
@@ -134,7 +134,7 @@ def test_install_notes_give_locked_newest_installed_and_why_not(tmp_path, main_l
 
 
 def test_a_clean_run_says_nothing_new_and_passes_strict(tmp_path):
-    log = write_log(tmp_path / "drift-optimum.jsonl", [item("docs/training/optimum.md::line-20")])
+    log = write_log(tmp_path / "drift-optimum.jsonl", [item("docs/training/optimum/index.md::line-20")])
     assert report.main([str(log), "--strict", "--output", str(tmp_path / "drift.md")]) == 0
     text = (tmp_path / "drift.md").read_text()
     assert "**Nothing new: no deprecation, no failure, and every newest release installed.**" in text, text
@@ -145,7 +145,7 @@ def test_strict_fails_on_findings_and_an_unfinished_run(tmp_path, main_log):
     out = tmp_path / "drift.md"
     assert report.main([str(main_log), "--output", str(out)]) == 0  # what nox -s drift runs: never fails on findings
     assert report.main([str(main_log), "--strict", "--output", str(out)]) == 1
-    cut = write_log(tmp_path / "drift-vllm.jsonl", [item("docs/optimization/vllm.md::line-30")], finished=False)
+    cut = write_log(tmp_path / "drift-vllm.jsonl", [item("docs/optimization/vllm/index.md::line-30")], finished=False)
     results = report.collect([cut], [])
     assert [(f.environment, f.when) for f in results.failures] == [("vllm", "session")]
     assert "the run did not finish" in results.failures[0].summary
@@ -173,8 +173,9 @@ def test_parse_deprecation(text, expected):
 
 
 def test_page_of_and_environment_name():
-    assert report.page_of("snippets/training/deepspeed/zero/stage3.py") == "docs/training/deepspeed.md"
-    assert report.page_of("docs/basics/peft.md") == "docs/basics/peft.md"
+    assert report.page_of("snippets/training/deepspeed/zero/stage3.py") == "docs/training/deepspeed/"
+    assert report.page_of("docs/training/deepspeed/pitfalls.md") == "docs/training/deepspeed/"
+    assert report.page_of("docs/basics/index.md") == "docs/basics/index.md"
     assert report.page_of("tests/test_site.py") == "tests/test_site.py"
     assert report.environment_name(Path("reports/drift-vllm.jsonl")) == "vllm"
     assert report.environment_name(Path("reports/pytest-report-main.jsonl")) == "main"

@@ -65,11 +65,11 @@ def line_of(path: Path, needle: str) -> int:
 
 
 def plant_snippet(copy: Path, name: str, code: str) -> tuple[str, Path]:
-    """Write ``TOPIC/name`` and include it from the PEFT page (so it is no orphan); returns (rel, path)."""
+    """Write ``TOPIC/name`` and include it from the PEFT overview (so it is no orphan); returns (rel, path)."""
     rel = f"{TOPIC}/{name}"
     path = copy / rel
     path.write_text(code)
-    append(copy / "docs/basics/peft.md", f'```python title="{name}"\n--8<-- "{rel}"\n```\n')
+    append(copy / "docs/basics/peft/index.md", f'```python title="{name}"\n--8<-- "{rel}"\n```\n')
     return rel, path
 
 
@@ -155,7 +155,7 @@ def _site_warnings(copy):
     # broken target, never a line.
     (copy / "docs/basics/planted-page.md").write_text("# A planted page that nav does not list\n")
     append(copy / "docs/training/index.md", "See [a planted page](planted-no-such-page.md).\n")
-    append(copy / "docs/optimization/index.md", "See [a planted anchor](../basics/peft.md#planted-no-such-heading).\n")
+    append(copy / "docs/optimization/index.md", "See [a planted anchor](../basics/peft/index.md#planted-no-such-heading).\n")
     return mkdocs(copy), {
         "page left out of nav": Expect(1, [
             'The following pages exist in the docs directory, but are not included in the "nav" '
@@ -164,8 +164,8 @@ def _site_warnings(copy):
             "Doc file 'training/index.md' contains a link 'planted-no-such-page.md', but the target "
             "'training/planted-no-such-page.md' is not found among documentation files."]),
         "dead anchor": Expect(1, [
-            "Doc file 'optimization/index.md' contains a link '../basics/peft.md#planted-no-such-heading', "
-            "but the doc 'basics/peft.md' does not contain an anchor '#planted-no-such-heading'."]),
+            "Doc file 'optimization/index.md' contains a link '../basics/peft/index.md#planted-no-such-heading', "
+            "but the doc 'basics/peft/index.md' does not contain an anchor '#planted-no-such-heading'."]),
     }
 
 

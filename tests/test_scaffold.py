@@ -1,9 +1,9 @@
 """Tests of ``nox -s new`` (tests/scaffold/new_topic.py), each in a copy of the project.
 
-A new topic builds with ``mkdocs build --strict``, its page's fence and its snippet pass as test
+A new topic builds with ``mkdocs build --strict``, its overview's fence and its snippet pass as test
 items with their output blocks checked, and it keeps the contracts of test_contract.py except the
-one that wants its placeholders written; its nav entry ends its section's list and is the only
-line of ``mkdocs.yml`` that changes. An unknown section, a malformed slug, an existing topic and a
+one that wants its placeholders written; its nav entry (a nav section whose index is the overview)
+ends its section's list and is the only change to ``mkdocs.yml``. An unknown section, a malformed slug, an existing topic and a
 title that cannot go in a table row are refused with a message, and nothing is written. About 10 s
 on two cores, most of it the site build, which runs beside the page's tests.
 """
@@ -22,13 +22,13 @@ import pytest
 import yaml
 
 from scaffold.new_topic import PLACEHOLDER, add_nav_entry, main, sections
-from test_contract import (h2_headings, include_findings, nav_findings, placeholder_findings, section_findings,
-                           template_sections)
+from test_contract import (h2_headings, include_findings, layout_findings, nav_findings, placeholder_findings,
+                           section_findings, template_sections)
 from test_planted_faults import PYTEST, copy_project, line_of
 from test_site import build, orphan_snippets
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = "docs/training/ring-attention.md"
+PAGE = "docs/training/ring-attention/index.md"
 SNIPPETS = "snippets/training/ring-attention"
 INDEX = "docs/training/index.md"
 
@@ -72,19 +72,21 @@ def test_it_writes_the_page_its_snippet_its_nav_entry_and_its_index_row(scaffold
     assert '--8<-- "snippets/training/ring-attention/first_example.py:code"' in page
     assert "$" not in page, "a template variable was left unreplaced"
     assert [p.name for p in (copy / SNIPPETS).iterdir()] == ["first_example.py"]
-    # mkdocs.yml: one line more, the last entry of the Training section; the rest as it was.
+    # mkdocs.yml: two lines more, the topic's nav section as the last entry of Training; the rest as it was.
     old, new = before["mkdocs.yml"].splitlines(), (copy / "mkdocs.yml").read_text().splitlines()
-    at = new.index("      - Ring attention: training/ring-attention.md")
-    assert new[:at] + new[at + 1:] == old
+    at = new.index("      - Ring attention:")
+    assert new[at + 1] == "          - Ring attention: training/ring-attention/index.md"
+    assert new[:at] + new[at + 2:] == old
     old_nav, new_nav = nav_of(before["mkdocs.yml"]), nav_of((copy / "mkdocs.yml").read_text())
-    assert new_nav["Training"] == with_topic(old_nav["Training"], {"Ring attention": "training/ring-attention.md"})
+    assert new_nav["Training"] == with_topic(old_nav["Training"], topic_section("Ring attention", "training/ring-attention"))
     # The section's index: a row after the last row of its topic table.
     old, new = before[INDEX].splitlines(), (copy / INDEX).read_text().splitlines()
-    last_row = max(i for i, line in enumerate(old) if line.startswith("| [") and ".md)" in line)
-    row = f"| [Ring attention](ring-attention.md) | {PLACEHOLDER} what a reader learns on this page, in one sentence. |"
+    last_row = max(i for i, line in enumerate(old) if line.startswith("| [") and "/index.md)" in line)
+    row = (f"| [Ring attention](ring-attention/index.md) | {PLACEHOLDER} what a reader learns on this page, "
+           "in one sentence. |")
     assert new == [*old[:last_row + 1], row, *old[last_row + 1:]]
     assert f"created {PAGE} and {SNIPPETS}/first_example.py" in out
-    assert f".venv/bin/nox -s tests -- {PAGE} {SNIPPETS}" in out
+    assert f".venv/bin/nox -s tests -- docs/training/ring-attention {SNIPPETS}" in out
 
 
 def test_the_new_topic_builds_strict_and_its_items_pass(scaffolded, tmp_path):
@@ -111,7 +113,7 @@ def test_the_new_topic_builds_strict_and_its_items_pass(scaffolded, tmp_path):
 
 def test_the_new_topic_keeps_the_contracts_but_its_placeholders(scaffolded):
     copy, _, _ = scaffolded
-    for check in (nav_findings, section_findings, include_findings, orphan_snippets):
+    for check in (nav_findings, section_findings, layout_findings, include_findings, orphan_snippets):
         assert check(copy) == [], check.__name__
     holders = [f"{path}:{n}" for path in (INDEX, PAGE, f"{SNIPPETS}/first_example.py")
                for n, line in enumerate((copy / path).read_text().splitlines(), start=1) if PLACEHOLDER in line]
@@ -119,9 +121,19 @@ def test_the_new_topic_keeps_the_contracts_but_its_placeholders(scaffolded):
     assert [f.split(": ")[0] for f in placeholder_findings(copy)] == holders
 
 
+def topic_section(title: str, folder: str) -> dict:
+    """A topic's nav section as mkdocs.yml's YAML reads: its overview as the section's index."""
+    return {title: [{title: f"{folder}/index.md"}]}
+
+
 def with_topic(entries: list, entry: dict) -> list:
-    """A section's nav entries with ``entry`` after its last Markdown page (ahead of a walkthrough notebook)."""
-    pages = [i for i, e in enumerate(entries) if str(e if isinstance(e, str) else next(iter(e.values()))).endswith(".md")]
+    """A section's nav entries with ``entry`` after its last Markdown page or topic section (ahead of a
+    walkthrough notebook)."""
+    def is_page(e) -> bool:
+        value = e if isinstance(e, str) else next(iter(e.values()))
+        return isinstance(value, list) or str(value).endswith(".md")
+
+    pages = [i for i, e in enumerate(entries) if is_page(e)]
     return [*entries[:pages[-1] + 1], entry, *entries[pages[-1] + 1:]]
 
 
@@ -129,10 +141,10 @@ def with_topic(entries: list, entry: dict) -> list:
 def test_the_nav_entry_ends_its_section_whichever_section(section):
     text = (ROOT / "mkdocs.yml").read_text()
     new = add_nav_entry(text, section, "KV cache: paged", "kv-cache")  # a title YAML must quote
-    assert len(new.splitlines()) == len(text.splitlines()) + 1
+    assert len(new.splitlines()) == len(text.splitlines()) + 2
     title = sections(text)[section][1]
     old_nav, new_nav = nav_of(text), nav_of(new)
-    assert new_nav == {**old_nav, title: with_topic(old_nav[title], {"KV cache: paged": f"{section}/kv-cache.md"})}
+    assert new_nav == {**old_nav, title: with_topic(old_nav[title], topic_section("KV cache: paged", f"{section}/kv-cache"))}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,8 +157,10 @@ def pristine(tmp_path_factory) -> Path:
     copy = copy_project(tmp_path_factory.mktemp("refusals"))
     (copy / "snippets/basics/leftover").mkdir()
     nav = copy / "mkdocs.yml"
-    nav.write_text(nav.read_text().replace("      - PEFT (LoRA): basics/peft.md\n",
-                                           "      - PEFT (LoRA): basics/peft.md\n      - Ghost: basics/ghost.md\n"))
+    after = "          - PEFT (LoRA) pitfalls: basics/peft/pitfalls.md\n"
+    assert after in nav.read_text(), f"mkdocs.yml's nav has no line {after!r} to plant an entry after"
+    nav.write_text(nav.read_text().replace(after, after + "      - Ghost:\n          - Ghost: basics/ghost/index.md\n"))
+    (copy / "docs/training/old-style.md").write_text("# A topic page from before topics were folders\n")
     return copy
 
 
@@ -163,9 +177,10 @@ REFUSALS = [
     (["training/ring--attention"], f"slug 'ring--attention' {NOT_A_SLUG}"),
     (["training/ring-"], f"slug 'ring-' {NOT_A_SLUG}"),
     (["training/2-ring"], f"slug '2-ring' {NOT_A_SLUG}"),
-    (["training/fsdp"], "topic training/fsdp already exists: docs/training/fsdp.md is its page"),
+    (["training/fsdp"], "topic training/fsdp already exists: docs/training/fsdp/index.md is its page"),
+    (["training/old-style"], "topic training/old-style already exists: docs/training/old-style.md is its page"),
     (["basics/leftover"], "topic basics/leftover already exists: snippets/basics/leftover is its snippet folder"),
-    (["basics/ghost"], "topic basics/ghost already exists: mkdocs.yml's nav names basics/ghost.md"),
+    (["basics/ghost"], "topic basics/ghost already exists: mkdocs.yml's nav names basics/ghost/index.md"),
     (["ring-attention"], "'ring-attention': give the topic as <section>/<slug>"),
     (["training/ring/attention"], "give the topic as <section>/<slug>"),
     (["training/ring-attention", "Ring | attention"], "must be one line of plain text without | [ ] or `"),

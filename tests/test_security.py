@@ -475,7 +475,7 @@ def test_the_scan_sees_pages_snippets_tests_and_workflows():
     # A scanner that reads nothing passes everything: check that it reads what it should.
     paths = {code.path for code in python_code(ROOT, ("docs", "snippets", "tests"))}
     assert "tests/harness.py" in paths and "snippets/optimization/vllm/openai_server.py" in paths
-    assert "docs/basics/transformers.md" in paths, "no Python fence found on the Transformers page"
+    assert "docs/basics/transformers/index.md" in paths, "no Python fence found on the Transformers page"
     assert {w.name for w in workflow_files(ROOT)} >= {"ci.yml", "gpu.yml", "pages.yml"}
 
 

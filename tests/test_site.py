@@ -26,18 +26,14 @@ def build(project: Path, site: Path) -> subprocess.CompletedProcess:
                           cwd=project, env=env, capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture(scope="module")
-def built_site(tmp_path_factory) -> Path:
-    site = tmp_path_factory.mktemp("site")
-    result = build(ROOT, site)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return site
+# `built_site` (one strict build of the real site per test run) is tests/conftest.py's.
 
 
 def test_strict_build_passes(built_site):
     pages = {p.relative_to(built_site).as_posix() for p in built_site.rglob("index.html")}
     for page in ("index.html", "basics/transformers/index.html", "basics/tokenizers/index.html",
-                 "basics/datasets/index.html", "basics/peft/index.html", "contributing/index.html"):
+                 "basics/datasets/index.html", "basics/peft/index.html", "basics/peft/pitfalls/index.html",
+                 "contributing/index.html"):
         assert page in pages
 
 
@@ -80,18 +76,23 @@ def _measured_gpu_benchmarks() -> list[Path]:
 @pytest.mark.parametrize("script", _cpu_benchmarks() + _measured_gpu_benchmarks(),
                          ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_page_shows_what_its_benchmark_measured(script):
-    # `nox -s measure` writes these two files; the topic's page must show both under "Measured here".
+    # `nox -s measure` writes these two files; a page of the topic (docs/<section>/<topic>/, where the
+    # plot is too) must show both under "Measured here".
     section, topic = script.relative_to(ROOT / "snippets").parts[:2]
     table = script.with_suffix(".out.txt")
-    plot = ROOT / "docs" / section / topic / f"{script.stem}.png"
-    page = (ROOT / "docs" / section / f"{topic}.md").read_text()
+    folder = ROOT / "docs" / section / topic
+    plot = folder / f"{script.stem}.png"
     assert table.exists() and table.read_text().startswith("# measured "), f"{table}: run `nox -s measure`"
     assert plot.exists() and plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{plot}: run `nox -s measure`"
-    assert f'--8<-- "{table.relative_to(ROOT).as_posix()}"' in page, f"{section}/{topic}.md does not include {table.name}"
-    assert f"]({topic}/{plot.name})" in page, f"{section}/{topic}.md does not show {plot.name}"
-    assert "nox -s measure" in page, f"{section}/{topic}.md does not say how to regenerate its figures"
+    include = f'--8<-- "{table.relative_to(ROOT).as_posix()}"'
+    pages = [page for page in sorted(folder.glob("*.md")) if include in page.read_text()]
+    assert pages, f"no page of docs/{section}/{topic}/ includes {table.name}"
+    page, rel = pages[0].read_text(), pages[0].relative_to(ROOT).as_posix()
+    assert f"]({plot.name})" in page, f"{rel} includes {table.name} but does not show {plot.name}"
+    assert "nox -s measure" in page, f"{rel} does not say how to regenerate its figures"
     if script.read_text().startswith("# pytest: gpu"):  # the stamp names the GPU it ran on
-        assert table.read_text().split("\n", 1)[0].count(", 1 ") == 1, f"{table}: no GPU in its stamp"
+        stamp = " ".join(line for line in table.read_text().splitlines() if line.startswith("# "))
+        assert stamp.count(", 1 ") == 1, f"{table}: no GPU in its stamp"
 
 
 INCLUDE = re.compile(r"""^\s*-{1,}8<-{1,}\s+["']?(?P<target>[^"'\s:]+)""", re.M)
@@ -161,9 +162,71 @@ def test_home_page_lists_each_gpu_item_with_its_outcome_on_the_gpu():
         path, _, _ = node.partition("::")
         if path.startswith("snippets/"):
             matching = [r for r in rows if f"`{Path(path).name}`" in r]
-        else:  # a fence: its row says "(fence)" and links the page
-            page = path.removeprefix("docs/")
-            matching = [r for r in rows if "(fence)" in r and f"]({page}" in r]
+        else:  # a fence: its row says "(fence)" and links a page of its topic
+            folder = topic_folder(path)
+            matching = [r for r in rows if "(fence)" in r and f"]({folder}" in r]
         assert matching, f"docs/index.md: no row for the gpu item {node}"
         assert any(r.split("|")[3].strip().startswith(outcome) for r in matching), \
             f"docs/index.md: the row of {node} does not say '{outcome}'"
+
+
+def topic_folder(page: str) -> str:
+    """The topic folder, under docs/, of a page path from the repository root: ``docs/basics/peft/pitfalls.md``
+    -> ``basics/peft/``. A topic's page before topics became folders, ``docs/basics/peft.md`` (as the kept
+    GPU report log names it), gives the same folder; another page gives its own path (``index.md``)."""
+    rel = page.removeprefix("docs/")
+    parts = rel.split("/")
+    if len(parts) == 3:
+        return f"{parts[0]}/{parts[1]}/"
+    if len(parts) == 2 and parts[1] != "index.md":
+        return f"{parts[0]}/{parts[1].removesuffix('.md')}/"
+    return rel
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages a reader can take in: no page over MAX_PROSE_WORDS words of prose
+# ---------------------------------------------------------------------------------------------
+
+MAX_PROSE_WORDS = 3200  # a topic that outgrows this is split into sub-pages (docs/contributing.md)
+FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
+
+
+def prose(text: str) -> str:
+    """``text`` without its fenced code blocks (fence lines included): at any indentation, opened by
+    3 or more backticks or tildes and closed by a line of at least as many of the same character.
+    Output blocks are fences too, so they are left out as well; a fence never closed runs to the end."""
+    kept, fence = [], None
+    for line in text.split("\n"):
+        match = FENCE_LINE.match(line)
+        if fence is None:
+            if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
+                fence = match.group(1)
+            else:
+                kept.append(line)
+        elif match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
+                and not match.group(2).strip():
+            fence = None
+    return "\n".join(kept)
+
+
+def prose_words(text: str) -> int:
+    """The number of words (``\\w+`` runs) of a Markdown text outside its fenced code blocks."""
+    return len(re.findall(r"\w+", prose(text)))
+
+
+def test_prose_words_leave_out_every_kind_of_fence():
+    text = ("# Title words\n\nOne two three.\n\n```python\nnot counted = 1\n```\n\n"
+            "=== \"CPU\"\n\n    ```{.text .output}\n    not counted\n    ```\n\n"
+            "````markdown\n```python\nnot counted\n```\nstill not counted\n````\n\n"
+            "~~~\nnot counted\n~~~\n\nFour `code span` five.\n")
+    assert prose_words(text) == 10, prose(text)  # Title words One two three CPU Four code span five
+
+
+def test_no_page_is_over_the_prose_limit():
+    counts = {page.relative_to(ROOT).as_posix(): prose_words(page.read_text("utf8"))
+              for page in sorted((ROOT / "docs").rglob("*.md"))}
+    over = [f"{page}:1: {words} words of prose, over {MAX_PROSE_WORDS}: move a group of sections to a sub-page "
+            f"of its topic (docs/contributing.md, \"When a topic outgrows one page\")"
+            for page, words in counts.items() if words > MAX_PROSE_WORDS]
+    assert not over, "\n".join(over)
+    assert counts["docs/basics/transformers/index.md"] > 2000, "the counter reads almost no prose on a topic page"

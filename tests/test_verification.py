@@ -186,6 +186,54 @@ def test_a_fresh_clone_keeps_the_gpu_run_and_says_the_cpu_blocks_are_not_verifie
                     'passed on an NVIDIA H200 on 2026-12-04.</span></p>')
 
 
+def test_a_topic_folder_names_its_library_and_keeps_the_runs_of_its_former_page():
+    assert verification.topic_of("docs/training/deepspeed/pitfalls.md") == "deepspeed"
+    assert verification.topic_of("docs/training/index.md") is None
+    assert verification.former_page("docs/optimization/vllm/benchmark.md") == "docs/optimization/vllm.md"
+    assert verification.former_page("docs/index.md") is None
+    code = 'print("moved to a sub-page")'
+    before = _run("passed", code=code, device="NVIDIA H200", report="reports/verified/pytest-report-gpu-h200.jsonl",
+                  nodeid="docs/training/deepspeed.md::line-300")
+    other_topic = _run("passed", code=code, device="NVIDIA H200", nodeid="docs/training/fsdp.md::line-300")
+    runs = {run.nodeid: [run] for run in (before, other_topic)}
+    item = verification.CodeItem("docs/training/deepspeed/pitfalls.md::line-12", gpu=True, code=code)
+    found = verification.runs_of(item, runs, verification.runs_by_code(runs, "docs/training/deepspeed/pitfalls.md"))
+    assert found == [before], "only the runs of the topic's own former page count"
+    status = verification.item_status(item, found, session_reports=False, any_reports=True)
+    assert (status.state, status.text) == ("gpu-passed", "GPU passed on NVIDIA H200 · 2026-12-04")
+    assert "as docs/training/deepspeed.md::line-300" in status.title, status.title
+    # The page line names the library of the folder: deepspeed's version on docs/training/deepspeed/pitfalls.md.
+    cpu_run = _run("passed")
+    cpu_run.environment["deepspeed"] = "0.19.8"
+    cpu_item = verification.CodeItem("docs/training/deepspeed/pitfalls.md::line-3", gpu=False, code="x = 1")
+    line = verification.page_line([verification.item_status(cpu_item, [cpu_run], session_reports=True)],
+                                  verification.topic_of("docs/training/deepspeed/pitfalls.md"), session_reports=True)
+    assert "· torch 2.13.0 · deepspeed 0.19.8 · 2026-12-04" in line, line
+
+
+def test_the_kept_gpu_run_still_verifies_the_page_fences_it_ran():
+    # reports/verified/ is the record of a run: its fences keep the page paths of that day, which the
+    # hook maps to the topic folder's pages by their code.
+    runs = verification.read_reports(ROOT)
+    kept = [run for item_runs in runs.values() for run in item_runs
+            if run.report.startswith("reports/verified/") and run.outcome == "passed" and "::line-" in run.nodeid]
+    assert kept, "the kept GPU run passed no page fence: nothing to check"
+    for run in kept:
+        path = run.nodeid.split("::")[0]
+        folder = ROOT / path.removesuffix(".md") if (ROOT / path.removesuffix(".md")).is_dir() else (ROOT / path).parent
+        verified = []
+        for page in sorted(folder.glob("*.md")):
+            rel = page.relative_to(ROOT).as_posix()
+            by_code = verification.runs_by_code(runs, rel)
+            for fence in verification.scan_fences(page.read_text("utf8")):
+                for item in verification.fence_items(fence, rel, ROOT):
+                    status = verification.item_status(item, verification.runs_of(item, runs, by_code),
+                                                      session_reports=True)
+                    if status.state == "gpu-passed" and run in status.runs:
+                        verified.append(item.nodeid)
+        assert verified, f"{run.nodeid} passed on the GPU, but no fence of {folder.relative_to(ROOT)}/ shows it"
+
+
 # ---------------------------------------------------------------------------------------------
 # Built pages, with planted reports and without
 # ---------------------------------------------------------------------------------------------
@@ -486,6 +534,6 @@ def test_without_reports_every_page_says_not_verified_yet(bare_site):
     assert page.lines == ["9 code blocks on this page: not verified yet (no test report; nox runs them and "
                           "writes one)."]
     real = _read(bare_site, "basics/transformers")
-    assert real.badges and {b["state"] for b in real.badges} == {"unverified"}, "basics/transformers.md"
+    assert real.badges and {b["state"] for b in real.badges} == {"unverified"}, "docs/basics/transformers/index.md"
     assert len(real.lines) == 1 and "not verified yet" in real.lines[0]
     assert not _read(bare_site, "verification-demo-notebook").lines, "a notebook without report items got a line"

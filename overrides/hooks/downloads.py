@@ -1,10 +1,13 @@
 """MkDocs hook: each topic page's code as a notebook and a script, built from the page itself.
 
-For every topic page (``docs/<section>/<topic>.md``), the build writes ``llm-study-<topic>.ipynb``
-and ``llm-study-<topic>.py`` beside the page (``site/basics/peft/llm-study-peft.ipynb``; see
-:func:`download_names` for why not ``peft.py``), puts a line that links both under the page's
-first paragraph, and turns the title of every fence that includes a snippet into a link to that
-file in the repository.
+A topic is a folder of pages, ``docs/<section>/<topic>/``: its overview ``index.md`` and, where
+the topic outgrew one page, sub-pages beside it (``pitfalls.md``). For every such page with code,
+the build writes a notebook and a script beside the page, named after the topic and the sub-page:
+``llm-study-peft.ipynb`` and ``.py`` for the overview (``site/basics/peft/``),
+``llm-study-peft-pitfalls.ipynb`` and ``.py`` for ``pitfalls.md`` (``site/basics/peft/pitfalls/``;
+see :func:`download_names` for why not ``peft.py``). It puts a line that links both under the
+page's first paragraph, and turns the title of every fence that includes a snippet into a link to
+that file in the repository.
 
 :func:`notebook_from_markdown` does the work and is what the tests call:
 
@@ -48,7 +51,7 @@ PYTHON = ("python", "py", "python3")
 GPU_TAG = "gpu"  # cell tag of code that needs CUDA
 SKIP_MESSAGE = "skipped: this cell needs a CUDA GPU"
 EXPECTED_OUTPUT = "Expected output:"  # first line of the Markdown cell that holds a page's output block
-TOPIC_PAGE = re.compile(r"^(?P<section>[^/]+)/(?P<topic>(?!index\.md$)[^/]+)\.md$")
+TOPIC_PAGE = re.compile(r"^(?P<section>[^/]+)/(?P<topic>[^/]+)/(?P<page>[^/]+)\.md$")  # under docs/
 CONTAINER = re.compile(r"""^(?P<indent>[ \t]*)(?P<mark>!!!|\?\?\?\+?|===\+?)\s+(?P<rest>.*)$""")
 INCLUDE = re.compile(r"""^\s*-{1,}8<-{1,}\s+["']?(?P<target>[^"'\s]+)["']?\s*$""")
 SECTION_MARK = re.compile(r"^\s*#?\s*-{1,}8<-{1,}\s+\[(?P<kind>start|end):(?P<name>[^\]]+)\]\s*$")
@@ -449,7 +452,8 @@ def _annotations(code: str) -> str:
 
 
 def _page_url(src_uri: str) -> str:
-    """The directory URL MkDocs gives ``src_uri``: ``basics/peft.md`` -> ``basics/peft/``."""
+    """The directory URL MkDocs gives ``src_uri``: ``basics/peft/index.md`` -> ``basics/peft/``,
+    ``basics/peft/pitfalls.md`` -> ``basics/peft/pitfalls/``."""
     if not src_uri.endswith(".md"):
         return src_uri
     stem = src_uri[:-3]
@@ -465,7 +469,7 @@ def notebook_from_markdown(text: str, root: Path, src_uri: str = "page.md",
     Args:
         text: the page's Markdown, front matter allowed.
         root: the repository root; ``--8<--`` include paths are relative to it.
-        src_uri: the page's path under ``docs/`` (``basics/peft.md``), to resolve relative links.
+        src_uri: the page's path under ``docs/`` (``basics/peft/index.md``), to resolve relative links.
         site_url: the published site's root URL; relative links and images are made absolute
             against it. None leaves them as written.
 
@@ -565,8 +569,10 @@ def _root(config) -> Path:
 
 
 def download_names(src_uri: str) -> tuple[str, str] | None:
-    """Where a topic page's script and notebook go in the site, beside the page's own folder:
-    ``("basics/peft/llm-study-peft.py", "basics/peft/llm-study-peft.ipynb")``; None for other pages.
+    """Where a topic page's script and notebook go in the site, in the page's own folder:
+    ``("basics/peft/llm-study-peft.py", "basics/peft/llm-study-peft.ipynb")`` for ``basics/peft/index.md``,
+    ``basics/peft/pitfalls/llm-study-peft-pitfalls.py`` (and ``.ipynb``) for ``basics/peft/pitfalls.md``;
+    None for pages outside a topic folder.
 
     Not ``peft.py``: Python puts a script's folder (and a notebook's) first on ``sys.path``, so a
     file named after the library it imports would be imported instead of the library. A name
@@ -575,22 +581,31 @@ def download_names(src_uri: str) -> tuple[str, str] | None:
     match = TOPIC_PAGE.match(src_uri)
     if not match:
         return None
-    stem = f"{match.group('section')}/{match.group('topic')}/llm-study-{match.group('topic')}"
+    name = match.group("topic") + ("" if match.group("page") == "index" else f"-{match.group('page')}")
+    stem = f"{_page_url(src_uri)}llm-study-{name}"
     return f"{stem}.py", f"{stem}.ipynb"
 
 
+_offered: set[str] = set()  # src_uri of the pages whose downloads this build writes (on_files)
+
+
 def on_files(files, config):
-    """Add each topic page's ``.py`` and ``.ipynb`` to the site, next to the page."""
+    """Add each topic page's ``.py`` and ``.ipynb`` to the site, next to the page (pages without a
+    code cell get none)."""
     from mkdocs.structure.files import File
 
     root = _root(config)
+    _offered.clear()
     for file in list(files.documentation_pages()):
         names = download_names(file.src_uri)
         if not names:
             continue
         notebook = notebook_from_page(Path(file.abs_src_path), root, config.site_url)
+        if not any(cell.cell_type == "code" for cell in notebook.cells):
+            continue
         files.append(File.generated(config, names[0], content=script_from_notebook(notebook)))
         files.append(File.generated(config, names[1], content=nbformat.writes(notebook) + "\n"))
+        _offered.add(file.src_uri)
     return files
 
 
@@ -610,7 +625,7 @@ def download_line(src_uri: str) -> str | None:
 
 def on_page_markdown(markdown, page, config, files):
     """Put the download line under the first paragraph that follows the page's H1."""
-    line = download_line(page.file.src_uri)
+    line = download_line(page.file.src_uri) if page.file.src_uri in _offered else None
     if not line:
         return markdown
     lines = markdown.split("\n")

@@ -29,10 +29,15 @@ fence moved it). An item skipped in one session because it "runs in the '<env>' 
 takes its outcome from the session of that environment.
 
 Fences are matched to report items by the line of their opening fence in the ``.md`` file, which
-is the item's node id (``docs/basics/peft.md::line-78``). The docs environment declares no
+is the item's node id (``docs/basics/peft/index.md::line-78``). The docs environment declares no
 Markdown parser, so :func:`scan_fences` finds fences the way the harness's parser does (CommonMark
 fences, after shifting admonition and tab bodies left as ``tests/harness.py`` does);
 ``tests/test_verification.py`` checks that both find the same fences and items on every page.
+
+A topic is a folder of pages (``docs/<section>/<topic>/``): the library a page line names comes
+from the folder's name, and fence runs recorded under the topic's single page of before
+(``docs/<section>/<topic>.md::line-N``, as the kept GPU run names them) count for a fence of any
+page of the folder whose code they recorded (:func:`former_page`).
 """
 
 from __future__ import annotations
@@ -417,15 +422,39 @@ def _versions(environment: dict) -> str:
 
 def _where(run: Run, item: CodeItem) -> str:
     machine = f"on {run.device}" if run.device else "on CPU"
-    moved = f", as {run.nodeid.split('::')[-1]}" if run.nodeid != item.nodeid else ""
+    same_page = run.nodeid.split("::")[0] == item.nodeid.split("::")[0]
+    moved = "" if run.nodeid == item.nodeid else f", as {run.nodeid.split('::')[-1] if same_page else run.nodeid}"
     return f"{machine} with {_versions(run.environment)}, {run.date} ({run.report}{moved})"
 
 
+TOPIC_PAGE = re.compile(r"^docs/(?P<section>[^/]+)/(?P<topic>[^/]+)/[^/]+\.md$")
+
+
+def topic_of(page: str) -> str | None:
+    """The topic of a page in a topic folder: ``docs/training/deepspeed/pitfalls.md`` -> ``deepspeed``; else None."""
+    match = TOPIC_PAGE.match(page)
+    return match.group("topic") if match else None
+
+
+def former_page(page: str) -> str | None:
+    """The one page a topic had before topics became folders: ``docs/training/deepspeed.md`` for every
+    page of ``docs/training/deepspeed/``; None for other pages. Report logs of runs from before the
+    change (the kept GPU run among them) name their fences by that page."""
+    match = TOPIC_PAGE.match(page)
+    return f"docs/{match.group('section')}/{match.group('topic')}.md" if match else None
+
+
 def runs_by_code(runs: dict[str, list[Run]], page: str) -> dict[str, list[Run]]:
-    """The fence runs of ``page`` (``docs/...md``) by their recorded code (normalized)."""
+    """The fence runs of ``page`` (``docs/...md``) by their recorded code (normalized).
+
+    For a page of a topic folder this includes the fence runs recorded under the topic's
+    :func:`former_page`: a fence moved to the overview or to a sub-page with its code unchanged is
+    the same test (as a fence moved within its page is, see :func:`runs_of`).
+    """
+    prefixes = tuple(f"{name}::line-" for name in (page, former_page(page)) if name)
     out: dict[str, list[Run]] = {}
     for nodeid, item_runs in runs.items():
-        if nodeid.startswith(f"{page}::line-"):
+        if nodeid.startswith(prefixes):
             for run in item_runs:
                 if run.code is not None:
                     out.setdefault(_normalized(run.code), []).append(run)
@@ -749,7 +778,11 @@ def on_page_content(content: str, *, page, config, files) -> str:
                     for nodeid, runs in sorted(_runs.items()) if nodeid.startswith(f"{rel}::")]
     if not statuses:
         return content
-    line = page_line(statuses, Path(source).stem, _session_reports, _any_reports)
+    try:
+        rel = Path(source).resolve().relative_to(_root(config)).as_posix()
+    except ValueError:
+        rel = ""
+    line = page_line(statuses, topic_of(rel) or Path(source).stem, _session_reports, _any_reports)
     match = H1_END.search(content)
     if match:
         return content[:match.end()] + line + content[match.end():]

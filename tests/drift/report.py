@@ -141,11 +141,12 @@ class Results:
 
 
 def page_of(path: str) -> str:
-    """The page a file belongs to: a snippet ``snippets/<section>/<topic>/...`` to
-    ``docs/<section>/<topic>.md``; a page to itself; anything else (``tests/...``) to itself."""
+    """The topic a file belongs to, as its folder of pages: a snippet ``snippets/<section>/<topic>/...``
+    and a page ``docs/<section>/<topic>/<page>.md`` to ``docs/<section>/<topic>/``; anything else
+    (a section index, ``tests/...``) to itself."""
     parts = path.split("/")
-    if parts[0] == "snippets" and len(parts) >= 4:
-        return f"docs/{parts[1]}/{parts[2]}.md"
+    if (parts[0] == "snippets" and len(parts) >= 4) or (parts[0] == "docs" and len(parts) == 4):
+        return f"docs/{parts[1]}/{parts[2]}/"
     return path
 
 
@@ -287,7 +288,7 @@ def render(results: Results) -> str:
            "passes and raises no deprecation warning, so every entry below is new with these releases.", ""]
     pages = {d.page for d in results.deprecations}
     not_newest = sum(len(v) for v in results.problems.values())
-    summary = [_count(len(results.deprecations), "deprecation") + f" on {_count(len(pages), 'page')}",
+    summary = [_count(len(results.deprecations), "deprecation") + f" on {_count(len(pages), 'topic')}",
                _count(len(results.failures), "other failure")]
     if results.errors:
         summary.append(_count(len(results.errors), "environment") + " not installed")
@@ -387,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text, "utf8")
         pages = len({d.page for d in results.deprecations})
-        print(f"{args.output}: {_count(len(results.deprecations), 'deprecation')} on {_count(pages, 'page')}, "
+        print(f"{args.output}: {_count(len(results.deprecations), 'deprecation')} on {_count(pages, 'topic')}, "
               f"{_count(len(results.failures), 'other failure')}, "
               f"{_count(len(results.errors), 'environment', 'environments')} not installed")
     else:

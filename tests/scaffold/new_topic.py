@@ -2,11 +2,12 @@
 
 ``nox -s new -- training/ring-attention "Ring attention"`` writes
 
-* ``docs/training/ring-attention.md``, the page, from the topic template ``tests/scaffold/topic.md``
-  (the outline every topic page shares; tests/test_contract.py reads its sections from there);
+* ``docs/training/ring-attention/index.md``, the topic's overview page (a topic is a folder, which
+  gets sub-pages when it outgrows one page), from the topic template ``tests/scaffold/topic.md`` (the
+  outline every topic overview keeps; tests/test_contract.py reads its sections from there);
 * ``snippets/training/ring-attention/first_example.py``, a first snippet that the page includes;
-* its nav entry, at the end of the section's list in ``mkdocs.yml`` (one line inserted; the rest of
-  the file, comments included, is left as it is);
+* its nav entry, a section of its own whose index is the overview, at the end of the section's
+  list in ``mkdocs.yml`` (two lines inserted; the rest of the file, comments included, is left as it is);
 * its row in the topic table of ``docs/training/index.md``.
 
 The page and snippet pass as they are (one fence, one snippet include, each with a checked output
@@ -15,7 +16,7 @@ refuses to see on a finished page. The title defaults to the slug in sentence ca
 (``ring-attention`` gives "Ring attention").
 
 Nothing is written unless everything can be: an unknown section, a slug that is not lowercase words
-joined by hyphens, a topic that already exists (its page, its snippet folder or its nav entry) and a
+joined by hyphens, a topic that already exists (its overview, its snippet folder or a nav entry) and a
 nav that cannot be edited by line all stop the command with exit status 1 and a message, before any
 file changes.
 """
@@ -38,8 +39,8 @@ SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 # A nav line that names a section's index page: `      - training/index.md` (or `- Title: training/index.md`).
 SECTION_INDEX = re.compile(r"^(?P<indent> *)- (?:[^\n]*?:\s+)?(?P<section>[a-z0-9-]+)/index\.md\s*$")
 NAV_TITLE = re.compile(r"^ *- (?P<title>.+?):\s*$")  # `  - Training:`, the line that opens a section
-# A row of a section index's topic table: `| [FSDP](fsdp.md) | ... |`.
-INDEX_ROW = re.compile(r"^\| \[[^\]]+\]\([a-z0-9-]+\.md\) \|")
+# A row of a section index's topic table: `| [FSDP](fsdp/index.md) | ... |`.
+INDEX_ROW = re.compile(r"^\| \[[^\]]+\]\([a-z0-9-]+/index\.md\) \|")
 PLAIN_YAML = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+/,'-]*")  # a title that needs no quotes in YAML
 USAGE_EXAMPLE = 'nox -s new -- training/ring-attention "Ring attention"'
 
@@ -89,11 +90,16 @@ def sections(nav_text: str) -> dict[str, tuple[int, str]]:
 
 
 def add_nav_entry(nav_text: str, section: str, title: str, slug: str) -> str:
-    """``mkdocs.yml``'s text with ``- <title>: <section>/<slug>.md`` after the section's last page.
+    """``mkdocs.yml``'s text with the topic's nav section after the section's last page::
 
-    The section's entries are the lines after its ``index.md`` entry indented at least as deep; the
-    new line takes that indentation and goes after the last of them that names a Markdown page, so
-    that topics stay ahead of the section's walkthrough notebook (or after the index entry).
+        - <title>:
+            - <title>: <section>/<slug>/index.md
+
+    (the topic's overview as the index of its own nav section, where its sub-pages will go). The
+    section's entries are the lines after its ``index.md`` entry indented at least as deep; the new
+    lines take that indentation and go after the last of them that names a Markdown page (a topic's
+    last sub-page, say), so that topics stay ahead of the section's walkthrough notebook (or after
+    the index entry).
 
     Raises:
         ScaffoldError: the section has no ``<section>/index.md`` entry.
@@ -115,14 +121,15 @@ def add_nav_entry(nav_text: str, section: str, title: str, slug: str) -> str:
             last = i
     if not lines[last].endswith("\n"):
         lines[last] += "\n"
-    lines.insert(last + 1, f"{indent}- {yaml_scalar(title)}: {section}/{slug}.md\n")
+    lines[last + 1:last + 1] = [f"{indent}- {yaml_scalar(title)}:\n",
+                                f"{indent}    - {yaml_scalar(title)}: {section}/{slug}/index.md\n"]
     return "".join(lines)
 
 
 def add_index_row(index_text: str, title: str, slug: str) -> str | None:
     """The section index's text with a row for the topic after the last row of its topic table.
 
-    Returns None when the index has no topic table (no ``| [Title](page.md) |`` row).
+    Returns None when the index has no topic table (no ``| [Title](topic/index.md) |`` row).
     """
     lines = index_text.splitlines(keepends=True)
     rows = [i for i, line in enumerate(lines) if INDEX_ROW.match(line)]
@@ -130,7 +137,7 @@ def add_index_row(index_text: str, title: str, slug: str) -> str | None:
         return None
     if not lines[rows[-1]].endswith("\n"):
         lines[rows[-1]] += "\n"
-    lines.insert(rows[-1] + 1, f"| [{title}]({slug}.md) | {PLACEHOLDER} what a reader learns on this page, "
+    lines.insert(rows[-1] + 1, f"| [{title}]({slug}/index.md) | {PLACEHOLDER} what a reader learns on this page, "
                                "in one sentence. |\n")
     return "".join(lines)
 
@@ -153,12 +160,13 @@ def plan(root: Path, target: str, title: str | None) -> Topic:
     if not SLUG.fullmatch(slug):
         raise ScaffoldError(f"slug {slug!r} is not lowercase words joined by hyphens (a-z, 0-9 and -, "
                             "starting with a letter), e.g. ring-attention")
-    page, snippets = f"docs/{section}/{slug}.md", f"snippets/{section}/{slug}"
-    for path, what in ((page, "its page"), (snippets, "its snippet folder")):
+    page, snippets = f"docs/{section}/{slug}/index.md", f"snippets/{section}/{slug}"
+    for path, what in ((page, "its page"), (f"docs/{section}/{slug}.md", "its page"), (snippets, "its snippet folder")):
         if (root / path).exists():
             raise ScaffoldError(f"topic {section}/{slug} already exists: {path} is {what}")
-    if re.search(rf"(?<![\w/.-]){re.escape(section)}/{re.escape(slug)}\.md\b", nav_text):
-        raise ScaffoldError(f"topic {section}/{slug} already exists: mkdocs.yml's nav names {section}/{slug}.md")
+    named = re.search(rf"(?<![\w/.-]){re.escape(section)}/{re.escape(slug)}(?:\.md|/[\w.-]+\.md)\b", nav_text)
+    if named:
+        raise ScaffoldError(f"topic {section}/{slug} already exists: mkdocs.yml's nav names {named.group(0)}")
     title = default_title(slug) if title is None else title.strip()
     if not title or re.search(r"[\n\r|\[\]`]", title):
         raise ScaffoldError(f"title {title!r} must be one line of plain text without | [ ] or `")
@@ -202,16 +210,16 @@ def main(argv: list[str], root: Path) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     write(root, topic)
-    page, snippets = f"docs/{topic.section}/{topic.slug}.md", f"snippets/{topic.section}/{topic.slug}"
+    page, snippets = f"docs/{topic.section}/{topic.slug}/index.md", f"snippets/{topic.section}/{topic.slug}"
     print(f"created {page} and {snippets}/first_example.py")
-    print(f"added `- {yaml_scalar(topic.title)}: {topic.section}/{topic.slug}.md` at the end of the "
-          f"{topic.section} section of mkdocs.yml's nav")
+    print(f"added the nav section `- {yaml_scalar(topic.title)}:` with its overview "
+          f"{topic.section}/{topic.slug}/index.md at the end of the {topic.section} section of mkdocs.yml's nav")
     print(f"added a row for it to docs/{topic.section}/index.md" if topic.index_edited
           else f"docs/{topic.section}/index.md has no topic table: link the page from it by hand")
     print(f"next:\n  1. write what each '{PLACEHOLDER}' placeholder asks for, in its place "
           "(tests/test_contract.py fails while one is left);\n"
           "  2. name the page in README.md's table of sections and in its section's card on docs/index.md;\n"
-          f"  3. run its items: .venv/bin/nox -s tests -- {page} {snippets}")
+          f"  3. run its items: .venv/bin/nox -s tests -- docs/{topic.section}/{topic.slug} {snippets}")
     return 0
 
 

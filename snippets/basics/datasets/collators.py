@@ -4,14 +4,16 @@ from datasets import Dataset
 from pydoc_data.topics import topics
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 from torch.utils.data import DataLoader
-from transformers import DataCollatorForLanguageModeling, DataCollatorWithPadding, PreTrainedTokenizerFast
+from transformers import (DataCollatorForLanguageModeling, DataCollatorWithPadding,
+                          PreTrainedTokenizerFast)
 
 # A tiny tokenizer trained in-process, wrapped so that transformers' padding logic can use it.
 raw = Tokenizer(models.BPE())
 raw.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
 raw.train_from_iterator(list(topics.values())[:10], trainers.BpeTrainer(
     vocab_size=400, special_tokens=["<|endoftext|>", "<pad>"], show_progress=False))
-tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, eos_token="<|endoftext|>", pad_token="<pad>")
+tokenizer = PreTrainedTokenizerFast(tokenizer_object=raw, eos_token="<|endoftext|>",
+                                    pad_token="<pad>")
 
 texts = ["The for statement", "A with statement wraps a block", "yield"]
 ds = Dataset.from_dict({"text": texts}).map(

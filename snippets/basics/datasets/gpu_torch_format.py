@@ -6,7 +6,8 @@ from datasets import Dataset
 
 
 def main():
-    ds = Dataset.from_dict({"input_ids": [[i, i + 1, i + 2] for i in range(8)], "label": [0, 1] * 4})
+    ds = Dataset.from_dict({"input_ids": [[i, i + 1, i + 2] for i in range(8)],
+                            "label": [0, 1] * 4})
 
     # Extra with_format keywords go to torch.tensor(), so device= builds the tensors on the GPU.
     gpu_ds = ds.with_format("torch", device="cuda")

@@ -5,11 +5,13 @@ from transformers import DataCollatorForLanguageModeling, PreTrainedTokenizerFas
 texts = ["the for statement", "the with statement", "yield"]
 raw = Tokenizer(models.WordLevel(unk_token="<unk>"))
 raw.pre_tokenizer = pre_tokenizers.Whitespace()
-raw.train_from_iterator(texts, trainers.WordLevelTrainer(special_tokens=["<unk>", "<eos>", "<pad>"]))
+raw.train_from_iterator(texts,
+                        trainers.WordLevelTrainer(special_tokens=["<unk>", "<eos>", "<pad>"]))
 
 def batch_labels(tokenizer):
     eos = tokenizer.eos_token_id
-    rows = [{"input_ids": tokenizer(t)["input_ids"] + [eos]} for t in texts]  # each text ends in EOS
+    # each text ends in EOS
+    rows = [{"input_ids": tokenizer(t)["input_ids"] + [eos]} for t in texts]
     batch = DataCollatorForLanguageModeling(tokenizer, mlm=False)(rows)
     return batch["input_ids"], batch["labels"], eos
 

@@ -9,7 +9,8 @@ ds = Dataset.from_dict({"id": list(range(100))})
 first = ds.train_test_split(test_size=0.2)
 again = ds.train_test_split(test_size=0.2)
 leaked = set(first["train"]["id"]) & set(again["test"]["id"])
-# How many rows leak changes from run to run (about 16 of 20 on average), so print only that some do.
+# How many rows leak changes from run to run (about 16 of 20 on average),
+# so print only that some do.
 print("WRONG -> same test rows on both calls:", first["test"]["id"] == again["test"]["id"])
 print("WRONG -> some new test rows were training rows:", len(leaked) > 0)
 assert first["test"]["id"] != again["test"]["id"] and leaked

@@ -12,7 +12,8 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # WRONG (if you expected a global shuffle): a buffer of 10 rows is filled from the stream and
     # each output is drawn from it, so output i always comes from the first 10 + i input rows.
-    stream = load_dataset("json", data_files=str(path), split="train", streaming=True, cache_dir=cache)
+    stream = load_dataset("json", data_files=str(path), split="train", streaming=True,
+                          cache_dir=cache)
     local = [row["id"] for row in stream.shuffle(seed=0, buffer_size=10)]
     print("WRONG first ids:", local[:10])
     assert sorted(local) == list(range(1000))                      # still a permutation...

@@ -16,8 +16,10 @@ assert ds.features["input_ids"].feature.dtype == "int32"
 tds = ds.with_format("torch")           # a new view of the same Arrow data; ds is unchanged
 batch = tds[:2]                          # slicing gives a dict of columns
 for name, value in batch.items():
-    print(f"{name:9s}", type(value).__name__, getattr(value, "dtype", ""), getattr(value, "shape", ""))
-# Every integer column comes out as int64 (what nn.Embedding and cross_entropy expect), int32 or not.
+    print(f"{name:9s}", type(value).__name__, getattr(value, "dtype", ""),
+          getattr(value, "shape", ""))
+# Every integer column comes out as int64 (what nn.Embedding and cross_entropy expect),
+# int32 or not.
 assert batch["input_ids"].dtype == torch.int64 and batch["input_ids"].shape == (2, 4)
 assert batch["score"].dtype == torch.float32  # float64 columns come out as float32 by default
 assert batch["text"] == ["a", "b"]            # strings cannot be tensors; they stay a list

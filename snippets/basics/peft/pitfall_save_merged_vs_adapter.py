@@ -17,7 +17,8 @@ size = lambda d: sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)
                      if f.endswith(".safetensors"))
 
 with tempfile.TemporaryDirectory() as tmp:
-    base_dir, merged_dir, adapter_dir = (os.path.join(tmp, n) for n in ("base", "merged", "adapter"))
+    base_dir, merged_dir, adapter_dir = (os.path.join(tmp, n)
+                                         for n in ("base", "merged", "adapter"))
     LlamaForCausalLM(cfg).save_pretrained(base_dir)
     model = get_peft_model(LlamaForCausalLM.from_pretrained(base_dir), lora).eval()
 

@@ -9,7 +9,8 @@ gpt2 = lambda: GPT2LMHeadModel(GPT2Config(n_embd=64, n_layer=2, n_head=4, vocab_
                                           bos_token_id=0, eos_token_id=0))
 lora_on = lambda model, targets: get_peft_model(
     model, LoraConfig(r=4, target_modules=targets, fan_in_fan_out=True))
-adapted = lambda m: sorted(n.split(".")[-1] for n, x in m.named_modules() if isinstance(x, LoraLayer))
+adapted = lambda m: sorted(n.split(".")[-1] for n, x in m.named_modules()
+                           if isinstance(x, LoraLayer))
 
 # WRONG 1: Llama's names on GPT-2, which has one fused c_attn instead -> nothing matches: error.
 try:

@@ -2,7 +2,8 @@
 from pydoc_data.topics import topics
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-# ~100K characters of Python's reference manual: enough to learn a 1000-entry vocab in about a second.
+# ~100K characters of Python's reference manual:
+# enough to learn a 1000-entry vocab in about a second.
 corpus = list(topics.values())[:40]
 VOCAB = 1000
 

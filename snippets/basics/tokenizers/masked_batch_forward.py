@@ -16,7 +16,8 @@ hf_tok = TokenizersBackend(tokenizer_object=tok, bos_token="<|bos|>", eos_token=
                            pad_token="<|pad|>", add_bos_token=True, padding_side="left")
 model = LlamaForCausalLM(LlamaConfig(
     vocab_size=len(hf_tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-    num_attention_heads=4, num_key_value_heads=2, pad_token_id=hf_tok.pad_token_id)).to(device).eval()
+    num_attention_heads=4, num_key_value_heads=2,
+    pad_token_id=hf_tok.pad_token_id)).to(device).eval()
 
 prompts = ["A tuple", "The for statement iterates over the items"]
 batch = hf_tok(prompts, padding=True, return_tensors="pt").to(device)  # moves every tensor

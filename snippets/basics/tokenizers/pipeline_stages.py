@@ -1,6 +1,7 @@
 """Walk one string through the five stages of a tokenizers.Tokenizer by hand."""
 from pydoc_data.topics import topics
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import (Tokenizer, decoders, models, normalizers, pre_tokenizers, processors,
+                        trainers)
 
 tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
 tok.normalizer = normalizers.Sequence(

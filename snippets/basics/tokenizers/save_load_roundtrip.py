@@ -35,7 +35,8 @@ print("class:", type(reloaded).__name__, "| first ids:", after["input_ids"][0][:
 assert type(reloaded) is TokenizersBackend
 assert after["input_ids"] == before["input_ids"]
 assert after["attention_mask"] == before["attention_mask"]
-assert (reloaded.bos_token, reloaded.pad_token, reloaded.model_max_length) == ("<|bos|>", "<|pad|>", 256)
+assert (reloaded.bos_token, reloaded.pad_token, reloaded.model_max_length) == (
+    "<|bos|>", "<|pad|>", 256)
 # tokenizer.json stores the whole pipeline (including the BOS post-processor), so it still adds BOS.
 assert after["input_ids"][0][0] == reloaded.bos_token_id
 assert reloaded.decode(after["input_ids"][1], skip_special_tokens=True) == texts[1]

@@ -41,20 +41,25 @@ class RandomTokens(torch.utils.data.Dataset):  # the step time does not depend o
         return {"input_ids": ids, "labels": ids}
 
 
-config = LlamaConfig(vocab_size=32000, hidden_size=1024, intermediate_size=2816, num_hidden_layers=8,
-                     num_attention_heads=16, num_key_value_heads=4)  # about 150M parameters
+config = LlamaConfig(vocab_size=32000, hidden_size=1024, intermediate_size=2816,
+                     num_hidden_layers=8, num_attention_heads=16,
+                     num_key_value_heads=4)  # about 150M parameters
 # tf32 is set explicitly each time: TrainingArguments(tf32=...) switches it for the whole process.
-precisions = {"fp32": {"tf32": False}, "tf32": {"tf32": True}, "bf16": {"bf16": True, "tf32": False}}
+precisions = {"fp32": {"tf32": False}, "tf32": {"tf32": True},
+              "bf16": {"bf16": True, "tf32": False}}
 step_s, params = {}, None
 for name, flags in precisions.items():
     torch.manual_seed(0)
-    model = LlamaForCausalLM(config)  # float32 weights: bf16=True autocasts, the master copy stays fp32
+    # float32 weights: bf16=True autocasts, the master copy stays fp32
+    model = LlamaForCausalLM(config)
     params = sum(p.numel() for p in model.parameters())
     timer = StepTimer()
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(model=model, train_dataset=RandomTokens(), callbacks=[timer], args=TrainingArguments(
-            output_dir=tmp, per_device_train_batch_size=BATCH, max_steps=args.steps, learning_rate=1e-4,
-            save_strategy="no", logging_strategy="no", disable_tqdm=True, report_to="none", **flags))
+        trainer = Trainer(model=model, train_dataset=RandomTokens(), callbacks=[timer],
+                          args=TrainingArguments(
+                              output_dir=tmp, per_device_train_batch_size=BATCH,
+                              max_steps=args.steps, learning_rate=1e-4, save_strategy="no",
+                              logging_strategy="no", disable_tqdm=True, report_to="none", **flags))
         trainer.train()
     step_s[name] = statistics.median(timer.seconds[WARMUP:])
     del trainer, model
@@ -62,14 +67,17 @@ for name, flags in precisions.items():
 
 name = torch.cuda.get_device_name()
 peak = next((tf for gpu, tf in PEAK_BF16_TFLOPS.items() if gpu in name), None)
-flops = 6 * params * BATCH * SEQ  # forward + backward, matmuls only (Kaplan et al. 2020), attention left out
-print(f"{name}, torch {torch.__version__}; Llama {params / 1e6:.0f}M parameters, {BATCH} x {SEQ} tokens a step, "
-      f"AdamW; median of {args.steps - WARMUP} steps after {WARMUP} warm-up steps")
+# forward + backward, matmuls only (Kaplan et al. 2020), attention left out
+flops = 6 * params * BATCH * SEQ
+print(f"{name}, torch {torch.__version__}; Llama {params / 1e6:.0f}M parameters, "
+      f"{BATCH} x {SEQ} tokens a step, AdamW; "
+      f"median of {args.steps - WARMUP} steps after {WARMUP} warm-up steps")
 print(f"{'precision':<10}{'ms/step':>9}{'fp32/this':>11}{'TFLOP/s':>9}{'of bf16 peak':>14}")
 for precision, seconds in step_s.items():
     tflops = flops / seconds / 1e12
     share = f"{tflops / peak:>14.0%}" if peak else f"{'?':>14}"
-    print(f"{precision:<10}{seconds * 1e3:>9.1f}{step_s['fp32'] / seconds:>10.2f}x{tflops:>9.0f}{share}")
+    print(f"{precision:<10}{seconds * 1e3:>9.1f}{step_s['fp32'] / seconds:>10.2f}x"
+          f"{tflops:>9.0f}{share}")
 assert step_s["bf16"] < step_s["fp32"]  # tensor cores: bf16 must beat plain fp32
 
 if args.plot:

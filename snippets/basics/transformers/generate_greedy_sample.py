@@ -12,7 +12,8 @@ bpe.decoder = decoders.ByteLevel()
 bpe.train_from_iterator(topics.values(), trainers.BpeTrainer(
     vocab_size=512, special_tokens=["<pad>", "<s>", "</s>"], show_progress=False,
     initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
+tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", bos_token="<s>",
+                              eos_token="</s>")
 
 # 2. A random tiny model: its text is gibberish, but the mechanics are the real ones.
 torch.manual_seed(1)

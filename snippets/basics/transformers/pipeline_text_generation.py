@@ -10,7 +10,8 @@ bpe.decoder = decoders.ByteLevel()
 bpe.train_from_iterator(topics.values(), trainers.BpeTrainer(
     vocab_size=512, special_tokens=["<pad>", "<s>", "</s>"], show_progress=False,
     initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
+tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", bos_token="<s>",
+                              eos_token="</s>")
 
 torch.manual_seed(1)
 model = LlamaForCausalLM(LlamaConfig(

@@ -1,6 +1,7 @@
 # pytest: gpu, needs-transformers, needs-bitsandbytes
 # --8<-- [start:code]
-"""GPU: weight memory, peak forward memory and forward time of fp16 / LLM.int8() / NF4 Llama models."""
+"""GPU: weight memory, peak forward memory and forward time of fp16 / LLM.int8() / NF4
+Llama models."""
 import argparse
 import statistics
 import tempfile
@@ -21,7 +22,8 @@ SIZES = [(256, 64, 128, 2), (2048, 256, 688, 4), (2048, 512, 1376, 4), (2048, 76
 QUANT = {"fp16": None,
          "int8": BitsAndBytesConfig(load_in_8bit=True),
          "nf4": BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                                   bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.float16)}
+                                   bnb_4bit_use_double_quant=True,
+                                   bnb_4bit_compute_dtype=torch.float16)}
 
 
 def timed_forward(model, x):
@@ -45,7 +47,8 @@ for vocab, hidden, intermediate, layers in SIZES:
             before = torch.cuda.memory_allocated()
             models[name] = AutoModelForCausalLM.from_pretrained(
                 tmp, quantization_config=quant, dtype=torch.float16, device_map={"": 0})
-            row[name] = torch.cuda.memory_allocated() - before  # weights plus quantization constants
+            # weights plus quantization constants
+            row[name] = torch.cuda.memory_allocated() - before
     row["params"] = models["fp16"].num_parameters()
     x = torch.randint(0, vocab, (4, 512), device="cuda")
     times = {name: [] for name in models}
@@ -57,7 +60,8 @@ for vocab, hidden, intermediate, layers in SIZES:
             start = torch.cuda.memory_allocated()
             model(x)
             torch.cuda.synchronize()
-            row[name + " peak"] = torch.cuda.max_memory_allocated() - start  # activations, dequantized tiles
+            # activations, dequantized tiles
+            row[name + " peak"] = torch.cuda.max_memory_allocated() - start
             logits = model(x).logits.float()
             if name == "fp16":
                 reference = logits
@@ -75,7 +79,8 @@ for vocab, hidden, intermediate, layers in SIZES:
     torch.cuda.empty_cache()
 
 print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}, bitsandbytes {bnb.__version__}")
-print("memory = torch.cuda.memory_allocated() after loading; t = forward time / fp16 time, median of 10")
+print("memory = torch.cuda.memory_allocated() after loading; "
+      "t = forward time / fp16 time, median of 10")
 print(f"{'params':>13}{'fp16 MB':>9}{'fp16/int8':>10}{'fp16/nf4':>9}{'int8 err':>9}{'nf4 err':>8}"
       f"{'2048 tok: fp16 ms':>18}{'int8 t':>7}{'nf4 t':>7}{'1 tok: int8 t':>14}{'nf4 t':>7}")
 for r in rows:
@@ -83,11 +88,14 @@ for r in rows:
           f"{r['fp16'] / r['int8']:>9.2f}x{r['fp16'] / r['nf4']:>8.2f}x"
           f"{r['int8 error']:>9.2%}{r['nf4 error']:>8.2%}{r['fp16 ms']:>18.2f}"
           f"{r['int8 ms'] / r['fp16 ms']:>6.2f}x{r['nf4 ms'] / r['fp16 ms']:>6.2f}x"
-          f"{r['int8 1tok ms'] / r['fp16 1tok ms']:>13.2f}x{r['nf4 1tok ms'] / r['fp16 1tok ms']:>6.2f}x")
+          f"{r['int8 1tok ms'] / r['fp16 1tok ms']:>13.2f}x"
+          f"{r['nf4 1tok ms'] / r['fp16 1tok ms']:>6.2f}x")
 big = rows[-1]
-peak = {name: big[name] + big[name + " peak"] for name in QUANT}  # weights + the forward's peak extra
+# weights + the forward's peak extra
+peak = {name: big[name] + big[name + " peak"] for name in QUANT}
 print(f"largest, peak of weights + a 2048-token forward (max_memory_allocated): "
-      f"fp16 {peak['fp16'] / 1e6:.0f} MB, fp16/int8 {peak['fp16'] / peak['int8']:.2f}x, fp16/nf4 {peak['fp16'] / peak['nf4']:.2f}x")
+      f"fp16 {peak['fp16'] / 1e6:.0f} MB, fp16/int8 {peak['fp16'] / peak['int8']:.2f}x, "
+      f"fp16/nf4 {peak['fp16'] / peak['nf4']:.2f}x")
 assert big["fp16"] / big["nf4"] > big["fp16"] / big["int8"] > 1.4
 
 if args.plot:

@@ -12,7 +12,8 @@ def nbytes(t):
 
 bits, errors = {}, {}
 for double in (False, True):
-    packed, state = F.quantize_4bit(weight, blocksize=64, quant_type="nf4", compress_statistics=double)
+    packed, state = F.quantize_4bit(weight, blocksize=64, quant_type="nf4",
+                                    compress_statistics=double)
     # Constants that grow with the tensor: one absmax per block of 64, and with double
     # quantization also one float32 absmax per group of 256 (now 8-bit) absmax values. The code
     # books (16 and 256 floats) and the mean offset are a fixed cost per tensor, left out here.

@@ -1,4 +1,5 @@
-"""A Linear4bit layer: NF4 weights packed two per byte, dequantized to compute_dtype for each matmul."""
+"""A Linear4bit layer: NF4 weights packed two per byte,
+dequantized to compute_dtype for each matmul."""
 import bitsandbytes as bnb
 import torch
 

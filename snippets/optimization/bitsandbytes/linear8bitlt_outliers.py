@@ -1,4 +1,5 @@
-"""LLM.int8(): int8 weights and activations, with outlier features kept in 16-bit (threshold 6.0)."""
+"""LLM.int8(): int8 weights and activations,
+with outlier features kept in 16-bit (threshold 6.0)."""
 import bitsandbytes as bnb
 import torch
 
@@ -22,7 +23,8 @@ def rms_error(x, layer):
 
 
 plain = int8_layer(threshold=0.0)
-print("weight", plain.weight.dtype, tuple(plain.weight.shape), "| row scales", tuple(plain.weight.SCB.shape))
+print("weight", plain.weight.dtype, tuple(plain.weight.shape), "| row scales",
+      tuple(plain.weight.SCB.shape))
 x = torch.randn(16, 256).half()
 err_ordinary = rms_error(x, plain)
 print(f"ordinary inputs:      RMS error int8 {err_ordinary:.4f}")

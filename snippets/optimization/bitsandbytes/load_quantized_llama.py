@@ -44,8 +44,9 @@ for name, bytes_per_linear_param in (("fp32", 4), ("int8", 1), ("nf4", 0.5)):
     with torch.no_grad():
         error = ((model(x).logits - logits).norm() / logits.norm()).item()
     predicted = int(4 * other + bytes_per_linear_param * linear) + buffers
+    # error to 1 decimal: the last digits depend on the CPU's kernels
     print(f"{name:<6}{footprint:>9,}{models['fp32'].get_memory_footprint() / footprint:>10.2f}x"
-          f"{predicted:>11,}{error:>13.1%}")  # 1 decimal: the last digits depend on the CPU's kernels
+          f"{predicted:>11,}{error:>13.1%}")
     assert footprint == predicted
 
 print("nf4 greedy:", models["nf4"].generate(x, max_new_tokens=6, do_sample=False)[0, 12:].tolist())

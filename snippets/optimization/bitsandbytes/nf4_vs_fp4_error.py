@@ -1,4 +1,5 @@
-"""Round trip of a normally distributed weight through NF4 and FP4 (block size 64): NF4 errs less."""
+"""Round trip of a normally distributed weight through NF4 and FP4 (block size 64):
+NF4 errs less."""
 import torch
 import bitsandbytes.functional as F
 
@@ -19,8 +20,9 @@ for quant_type in ("nf4", "fp4"):
     packed, state = F.quantize_4bit(weight, blocksize=64, quant_type=quant_type)
     restored = F.dequantize_4bit(packed, state)
     errors[quant_type] = ((restored - weight).norm() / weight.norm()).item()
-    print(f"{quant_type}: packed {tuple(packed.shape)} {packed.dtype}, absmax {tuple(state.absmax.shape)}, "
-          f"relative error {errors[quant_type]:.2%}, code usage {code_usage_bits(packed):.2f} of 4 bits")
+    print(f"{quant_type}: packed {tuple(packed.shape)} {packed.dtype}, "
+          f"absmax {tuple(state.absmax.shape)}, relative error {errors[quant_type]:.2%}, "
+          f"code usage {code_usage_bits(packed):.2f} of 4 bits")
 
 assert packed.numel() == weight.numel() // 2  # two 4-bit codes per byte
 assert errors["nf4"] < errors["fp4"]

@@ -25,5 +25,6 @@ with tempfile.TemporaryDirectory() as tmp:
         errors[name] = ((restored - original).norm() / original.norm()).item()
         print(f"{name}: {weight.quant_state.quant_type}, double quant {weight.quant_state.nested}, "
               f"weight error {errors[name]:.2%}")
-assert configs["wrong"].bnb_4bit_quant_type == "fp4" and not configs["wrong"].bnb_4bit_use_double_quant
+assert (configs["wrong"].bnb_4bit_quant_type == "fp4"
+        and not configs["wrong"].bnb_4bit_use_double_quant)
 assert errors["right"] < errors["wrong"]

@@ -6,11 +6,13 @@ import torch
 def state_ratio(model, **kwargs):
     """Bytes of Adam8bit state / bytes of torch.optim.Adam state, after one step."""
     sizes = []
-    for optimizer in (torch.optim.Adam(model.parameters()), bnb.optim.Adam8bit(model.parameters(), **kwargs)):
+    for optimizer in (torch.optim.Adam(model.parameters()),
+                      bnb.optim.Adam8bit(model.parameters(), **kwargs)):
         model(torch.randn(4, model[0].in_features)).sum().backward()
         optimizer.step()
         # Unique tensors: every 8-bit state points to the same two 256-value code books.
-        state = {t.data_ptr(): t for s in optimizer.state.values() for t in s.values() if torch.is_tensor(t)}
+        state = {t.data_ptr(): t for s in optimizer.state.values() for t in s.values()
+                 if torch.is_tensor(t)}
         sizes.append(sum(t.numel() * t.element_size() for t in state.values()))
     return sizes[1] / sizes[0]
 

@@ -18,11 +18,12 @@ with tempfile.TemporaryDirectory() as tmp:
             cast()
             raise AssertionError("the cast was accepted")
         except ValueError as error:
-            print("wrong:", str(error).split(". ")[0] + ".")  # the first sentence; the second says what to do
+            # the first sentence; the second says what to do
+            print("wrong:", str(error).split(". ")[0] + ".")
 
     # Right: ask for float16 at load time; the int8 layers are unaffected.
-    model = AutoModelForCausalLM.from_pretrained(tmp, quantization_config=quant, dtype=torch.float16,
-                                                 device_map="cpu")
+    model = AutoModelForCausalLM.from_pretrained(tmp, quantization_config=quant,
+                                                 dtype=torch.float16, device_map="cpu")
 print("right:", model.lm_head.weight.dtype, model.model.layers[0].self_attn.q_proj.weight.dtype,
       f"footprint {fp32_footprint:,} -> {model.get_memory_footprint():,} bytes")
 with torch.no_grad():  # fp16 activations: what the int8 layers expect

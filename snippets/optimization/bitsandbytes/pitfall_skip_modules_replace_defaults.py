@@ -18,8 +18,10 @@ with tempfile.TemporaryDirectory() as tmp:
     # list replaces transformers' default one (the output layer), so lm_head becomes 4-bit.
     # Right: name the output layer as well.
     for name, skip in (("wrong", ["down_proj"]), ("right", ["down_proj", "lm_head"])):
-        quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", llm_int8_skip_modules=skip)
-        models[name] = AutoModelForCausalLM.from_pretrained(tmp, quantization_config=quant, device_map="cpu")
+        quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                                   llm_int8_skip_modules=skip)
+        models[name] = AutoModelForCausalLM.from_pretrained(tmp, quantization_config=quant,
+                                                            device_map="cpu")
 
 errors = {}
 for name, model in models.items():

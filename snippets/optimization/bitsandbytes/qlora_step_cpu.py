@@ -1,4 +1,5 @@
-"""QLoRA on the CPU: a frozen NF4 base, LoRA adapters in fp32, gradients through the 4-bit layers."""
+"""QLoRA on the CPU: a frozen NF4 base, LoRA adapters in fp32,
+gradients through the 4-bit layers."""
 import tempfile
 
 import torch
@@ -8,7 +9,8 @@ from transformers import AutoModelForCausalLM, BitsAndBytesConfig, LlamaConfig, 
 torch.manual_seed(0)
 config = LlamaConfig(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                      num_attention_heads=4, num_key_value_heads=2)
-quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                           bnb_4bit_use_double_quant=True,
                            bnb_4bit_compute_dtype=torch.bfloat16)  # the QLoRA recipe
 with tempfile.TemporaryDirectory() as tmp:
     LlamaForCausalLM(config).save_pretrained(tmp)

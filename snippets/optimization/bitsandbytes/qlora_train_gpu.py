@@ -1,6 +1,7 @@
 # pytest: gpu, needs-transformers, needs-peft, needs-bitsandbytes
 # --8<-- [start:code]
-"""QLoRA on a GPU: NF4 + double quantization + bf16 compute, LoRA adapters, a paged 8-bit optimizer."""
+"""QLoRA on a GPU: NF4 + double quantization + bf16 compute, LoRA adapters,
+a paged 8-bit optimizer."""
 import tempfile
 
 import bitsandbytes as bnb
@@ -11,13 +12,14 @@ from transformers import AutoModelForCausalLM, BitsAndBytesConfig, LlamaConfig, 
 torch.manual_seed(0)
 config = LlamaConfig(vocab_size=2048, hidden_size=512, intermediate_size=1376, num_hidden_layers=4,
                      num_attention_heads=8, num_key_value_heads=4)
-quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+quant = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                           bnb_4bit_use_double_quant=True,
                            bnb_4bit_compute_dtype=torch.bfloat16)
 with tempfile.TemporaryDirectory() as tmp:
     LlamaForCausalLM(config).save_pretrained(tmp)
     # Quantization happens while the weights are moved to the GPU: the whole model goes to GPU 0.
-    model = AutoModelForCausalLM.from_pretrained(tmp, quantization_config=quant, dtype=torch.bfloat16,
-                                                 device_map={"": 0})
+    model = AutoModelForCausalLM.from_pretrained(tmp, quantization_config=quant,
+                                                 dtype=torch.bfloat16, device_map={"": 0})
 assert isinstance(model.model.layers[0].mlp.up_proj, bnb.nn.Linear4bit)
 print(f"4-bit model: {model.get_memory_footprint() / 1e6:.1f} MB")
 

@@ -1,4 +1,5 @@
-"""Peak memory and time of one attention forward against N: naive vs tiled vs SDPA, one fresh process each."""
+"""Peak memory and time of one attention forward against N: naive vs tiled vs SDPA,
+one fresh process each."""
 import argparse
 import json
 import os
@@ -13,7 +14,8 @@ def kib(field):  # from /proc/self/status: VmRSS = resident now, VmHWM = peak si
         return next(int(line.split()[1]) for line in status if line.startswith(field))
 
 
-def worker(variant, repeats):  # runs in its own process; reads one N per line, answers one JSON line
+# runs in its own process; reads one N per line, answers one JSON line
+def worker(variant, repeats):
     import math
     import statistics
     import time
@@ -23,16 +25,19 @@ def worker(variant, repeats):  # runs in its own process; reads one N per line, 
     from tiled_attention import tiled_attention  # the snippet beside this file
 
     torch.set_num_threads(1)
-    forward = {"naive": lambda q, k, v: torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(HEAD_DIM), -1) @ v,
+    forward = {"naive": lambda q, k, v:
+                   torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(HEAD_DIM), -1) @ v,
                "tiled": lambda q, k, v: tiled_attention(q, k, v, block=256)[0],
                "SDPA": F.scaled_dot_product_attention}[variant]
-    forward(*(torch.randn(1, HEADS, 256, HEAD_DIM) for _ in range(3)))  # warm-up: lazy initializations
+    # warm-up: lazy initializations
+    forward(*(torch.randn(1, HEADS, 256, HEAD_DIM) for _ in range(3)))
     print("ready", flush=True)
     for line in sys.stdin:
         q, k, v = (torch.randn(1, HEADS, int(line), HEAD_DIM) for _ in range(3))
         before = kib("VmRSS")
         with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # Linux: reset VmHWM to the current RSS (tracemalloc cannot see torch's memory)
+            # Linux: reset VmHWM to the current RSS (tracemalloc cannot see torch's memory)
+            f.write("5")
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
@@ -53,19 +58,22 @@ def message(proc):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--plot", metavar="PATH", help="also save a PNG of memory and time against N")
+    parser.add_argument("--plot", metavar="PATH",
+                        help="also save a PNG of memory and time against N")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     # A fixed mmap threshold makes glibc return every large block to the OS as soon as it is freed;
     # with the default (adaptive) one, freed blocks can stay resident and blur the next peak.
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(1 << 20)}
-    workers = {name: subprocess.Popen([sys.executable, __file__, "--worker", name, str(args.repeats)],
-                                      env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    workers = {name: subprocess.Popen(
+                   [sys.executable, __file__, "--worker", name, str(args.repeats)],
+                   env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                for name in VARIANTS}
     assert all(message(proc).strip() == "ready" for proc in workers.values())
     res = {name: [] for name in VARIANTS}
     for n in SEQ_LENS:
-        for name, proc in workers.items():  # one at a time, interleaved: the others wait on their stdin
+        # one at a time, interleaved: the others wait on their stdin
+        for name, proc in workers.items():
             proc.stdin.write(f"{n}\n")
             proc.stdin.flush()
             res[name].append(json.loads(message(proc)))
@@ -73,14 +81,16 @@ def main():
         proc.stdin.close()
         assert proc.wait() == 0
 
-    print(f"attention forward, batch 1, {HEADS} heads, head dim {HEAD_DIM}, fp32, 1 thread, median of "
-          f"{args.repeats}; memory = peak RSS above the inputs, output included")
+    print(f"attention forward, batch 1, {HEADS} heads, head dim {HEAD_DIM}, fp32, 1 thread, "
+          f"median of {args.repeats}; memory = peak RSS above the inputs, output included")
     ratios = f"{'naive/tiled':>12} {'naive/SDPA':>11}"
     print(f"{'N':>5} {'N x N scores':>12} {'naive':>9} {'tiled':>9} {'SDPA':>9} {ratios}")
     for i, n in enumerate(SEQ_LENS):
         mib = [res[name][i]["mib"] for name in VARIANTS]
-        print(f"{n:>5} {HEADS * n * n * 4 / 2**20:>8.0f} MiB" + "".join(f"{m:>5.0f} MiB" for m in mib)
-              + f"{mib[0] / mib[1]:>11.1f}x{mib[0] / mib[2]:>10.1f}x")  # scores: batch*heads*N*N*4 bytes
+        # scores: batch*heads*N*N*4 bytes
+        print(f"{n:>5} {HEADS * n * n * 4 / 2**20:>8.0f} MiB"
+              + "".join(f"{m:>5.0f} MiB" for m in mib)
+              + f"{mib[0] / mib[1]:>11.1f}x{mib[0] / mib[2]:>10.1f}x")
     print(f"{'N':>5} {'naive ms':>10} {'tiled ms':>10} {'SDPA ms':>10} {ratios}")
     for i, n in enumerate(SEQ_LENS):
         ms = [res[name][i]["ms"] for name in VARIANTS]
@@ -93,7 +103,8 @@ def main():
         fig, axes = plt.subplots(1, 2, figsize=(10, 4))
         axes[0].plot(SEQ_LENS, [HEADS * n * n * 4 / 2**20 for n in SEQ_LENS], "k--",
                      label="one N x N score matrix")
-        for ax, key, label in zip(axes, ("mib", "ms"), ("extra peak memory (MiB)", "time per forward (ms)")):
+        for ax, key, label in zip(axes, ("mib", "ms"),
+                                  ("extra peak memory (MiB)", "time per forward (ms)")):
             for name in VARIANTS:
                 ax.plot(SEQ_LENS, [r[key] for r in res[name]], "o-", label=name)
             ax.set_xscale("log", base=2)

@@ -7,7 +7,8 @@ from torch.profiler import ProfilerActivity, profile
 
 # Substrings of CUDA kernel names, most specific first, and the SDPA backend they belong to.
 FAMILIES = [("cudnn", "cuDNN attention"), ("flash", "FlashAttention-2 (PyTorch's copy)"),
-            ("fmha", "memory-efficient (xFormers/CUTLASS)"), ("efficient", "memory-efficient (xFormers/CUTLASS)")]
+            ("fmha", "memory-efficient (xFormers/CUTLASS)"),
+            ("efficient", "memory-efficient (xFormers/CUTLASS)")]
 
 
 def backend_that_ran(q, k, v, **kwargs):
@@ -39,7 +40,9 @@ for label, dtype, head_dim, options in cases:
         kwargs["attn_mask"] = torch.ones(2048, 2048, device="cuda", dtype=torch.bool).tril()
     chosen[label] = backend_that_ran(q, k, v, **kwargs)
     print(f"{label:<34} -> {chosen[label]}")
-# A fused kernel, not the math fallback, for the common case; fp32 cannot use the flash or cuDNN ones.
+# A fused kernel, not the math fallback, for the common case;
+# fp32 cannot use the flash or cuDNN ones.
 assert not chosen["bf16, head dim 64"].startswith("math")
-assert "FlashAttention" not in chosen["fp32, head dim 128"] and "cuDNN" not in chosen["fp32, head dim 128"]
+assert ("FlashAttention" not in chosen["fp32, head dim 128"]
+        and "cuDNN" not in chosen["fp32, head dim 128"])
 # --8<-- [end:code]

@@ -1,4 +1,5 @@
-"""attn_implementation="flash_attention_2" without flash-attn and a CUDA GPU raises; it does not fall back."""
+"""attn_implementation="flash_attention_2" without flash-attn and a CUDA GPU raises;
+it does not fall back."""
 import torch
 from transformers import AutoModelForCausalLM, LlamaConfig
 from transformers.utils import is_flash_attn_2_available
@@ -8,9 +9,11 @@ config = LlamaConfig(vocab_size=128, hidden_size=64, intermediate_size=128, num_
 
 # Wrong: hard-code the kernel of the machine the script was written on.
 try:
-    AutoModelForCausalLM.from_config(config, attn_implementation="flash_attention_2", dtype=torch.bfloat16)
+    AutoModelForCausalLM.from_config(config, attn_implementation="flash_attention_2",
+                                     dtype=torch.bfloat16)
     refused = False
-except (ImportError, ValueError) as err:  # ImportError: no flash-attn, or no GPU; ValueError: no FA2 in model
+except (ImportError, ValueError) as err:
+    # ImportError: no flash-attn, or no GPU; ValueError: no FA2 in model
     print(f"refused with {type(err).__name__}: {str(err).split(':')[0]}")  # then the reason
     refused = True
 assert refused == (not is_flash_attn_2_available())  # refused, not silently replaced

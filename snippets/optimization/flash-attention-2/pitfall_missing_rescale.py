@@ -1,4 +1,5 @@
-"""Online softmax attention for one query: forgetting to rescale the accumulator when the max grows."""
+"""Online softmax attention for one query:
+forgetting to rescale the accumulator when the max grows."""
 import math
 
 import torch

@@ -1,4 +1,5 @@
-"""exp() of a raw score overflows long before the softmax itself is extreme: subtract the max first."""
+"""exp() of a raw score overflows long before the softmax itself is extreme:
+subtract the max first."""
 import torch
 
 

@@ -1,4 +1,5 @@
-"""Which kernel runs behind torch.nn.functional.scaled_dot_product_attention, and how to choose it."""
+"""Which kernel runs behind torch.nn.functional.scaled_dot_product_attention,
+and how to choose it."""
 import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel

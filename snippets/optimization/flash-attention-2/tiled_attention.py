@@ -1,4 +1,5 @@
-"""FlashAttention's forward pass in plain PyTorch: tiles of K/V, a running max and sum, no N x N matrix."""
+"""FlashAttention's forward pass in plain PyTorch:
+tiles of K/V, a running max and sum, no N x N matrix."""
 import math
 
 import torch
@@ -6,8 +7,9 @@ import torch.nn.functional as F
 
 
 def tiled_attention(q, k, v, causal=False, block=128):
-    """softmax(q k^T / sqrt(d)) v for (batch, heads, N, d) inputs; also returns each row's log-sum-exp,
-    which is all FlashAttention-2 keeps for the backward pass instead of the N x N probabilities."""
+    """softmax(q k^T / sqrt(d)) v for (batch, heads, N, d) inputs; also returns each row's
+    log-sum-exp, which is all FlashAttention-2 keeps for the backward pass instead of the N x N
+    probabilities."""
     n, d = q.shape[-2], q.shape[-1]
     scale = 1.0 / math.sqrt(d)
     out = torch.empty_like(q)
@@ -37,7 +39,8 @@ def tiled_attention(q, k, v, causal=False, block=128):
 
 
 def naive_attention(q, k, v, causal=False):
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # the full (batch, heads, N, N) matrix
+    # the full (batch, heads, N, N) matrix
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
     if causal:
         n = q.shape[-2]
         scores = scores.masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf"))
@@ -46,13 +49,15 @@ def naive_attention(q, k, v, causal=False):
 
 if __name__ == "__main__":
     torch.manual_seed(0)
-    q, k, v = (torch.randn(2, 4, 1000, 64) for _ in range(3))  # 1000: the last tile is a partial one
+    # 1000: the last tile is a partial one
+    q, k, v = (torch.randn(2, 4, 1000, 64) for _ in range(3))
     for causal in (False, True):
         tiled, lse = tiled_attention(q, k, v, causal=causal)
         naive, naive_lse = naive_attention(q, k, v, causal=causal)
         sdpa = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
         # float32 rounding only: about 1e-7 to 1e-6, the exact value depends on the CPU's kernels
-        print(f"causal={causal!s:5}  max|tiled - naive| < 1e-5: {(tiled - naive).abs().max() < 1e-5}"
+        print(f"causal={causal!s:5}"
+              f"  max|tiled - naive| < 1e-5: {(tiled - naive).abs().max() < 1e-5}"
               f"  max|tiled - SDPA| < 1e-5: {(tiled - sdpa).abs().max() < 1e-5}"
               f"  max|lse - logsumexp| < 1e-5: {(lse - naive_lse).abs().max() < 1e-5}")
         assert torch.allclose(tiled, naive, atol=1e-5) and torch.allclose(tiled, sdpa, atol=1e-5)

@@ -1,4 +1,5 @@
-"""One model, two attention implementations in transformers: "sdpa" (the default) and "eager" agree."""
+"""One model, two attention implementations in transformers:
+"sdpa" (the default) and "eager" agree."""
 import torch
 from transformers import AutoModelForCausalLM, LlamaConfig
 
@@ -19,7 +20,8 @@ for impl in ("sdpa", "eager"):
         logits[impl] = model(input_ids=input_ids, attention_mask=attention_mask).logits
     print(f"{impl:<6} -> config._attn_implementation = {model.config._attn_implementation!r}")
 
-real = attention_mask.bool()  # compare real tokens only: the outputs at padded positions are never used
+# compare real tokens only: the outputs at padded positions are never used
+real = attention_mask.bool()
 diff = (logits["eager"] - logits["sdpa"])[real].abs().max().item()
 print(f"max |eager - sdpa| over real tokens < 1e-5: {diff < 1e-5}")  # float32 rounding, about 1e-7
 assert diff < 1e-5

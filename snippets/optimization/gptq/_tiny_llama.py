@@ -1,4 +1,5 @@
-"""A tiny Llama, its tokenizer and text, all made on the spot (the snippets of the GPTQ page import it).
+"""A tiny Llama, its tokenizer and text, all made on the spot
+(the snippets of the GPTQ page import it).
 
 Nothing is downloaded: the text is Python's reference manual, which ships with Python
 (`pydoc_data.topics`), the tokenizer is a byte-level BPE trained on it, and the model is a
@@ -17,7 +18,8 @@ def make_tokenizer(vocab_size=512):
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<s>", "</s>"], show_progress=False,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<s>", "</s>"],
+                                  show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     bpe.train_from_iterator(TRAIN_DOCS, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>")
@@ -27,8 +29,9 @@ def make_model(vocab_size=512, hidden_size=64, seed=0):
     torch.manual_seed(seed)
     # Every quantized in/out size is a multiple of 32: GPTQ packs 32-bit words and the groups
     # below have 32 columns. k_proj/v_proj output 2 heads x 16 = 32 features.
-    config = LlamaConfig(vocab_size=vocab_size, hidden_size=hidden_size, intermediate_size=2 * hidden_size,
-                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+    config = LlamaConfig(vocab_size=vocab_size, hidden_size=hidden_size,
+                         intermediate_size=2 * hidden_size, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2,
                          bos_token_id=0, eos_token_id=1)
     return LlamaForCausalLM(config)
 

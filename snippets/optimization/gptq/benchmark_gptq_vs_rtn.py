@@ -42,8 +42,8 @@ def report(results, where):
     print(f"one {where} layer, output error on held-out inputs, median of the runs")
     print("bits  group  RTN error  GPTQ error  error GPTQ/RTN  time GPTQ/RTN")
     for (bits, group), (e_rtn, e_gptq, ratio, slower) in results.items():
-        print(f"{bits:4d}  {'row' if group == -1 else group:>5}  {e_rtn:9.4f}  {e_gptq:10.4f}  {ratio:13.2f}x"
-              f"  {slower:12.0f}x")
+        print(f"{bits:4d}  {'row' if group == -1 else group:>5}  {e_rtn:9.4f}  {e_gptq:10.4f}"
+              f"  {ratio:13.2f}x  {slower:12.0f}x")
 
 
 def plot(results, path, title):
@@ -57,8 +57,8 @@ def plot(results, path, title):
         for i, method in enumerate(["RTN", "GPTQ"]):
             ax.plot(BITS, [results[(b, group)][i] for b in BITS], style, marker="o", color=f"C{i}",
                     label=f"{method}, {label}")
-    ax.set(xlabel="bits per weight", ylabel="relative output error (log scale)", yscale="log", xticks=BITS,
-           title=title)
+    ax.set(xlabel="bits per weight", ylabel="relative output error (log scale)", yscale="log",
+           xticks=BITS, title=title)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -1,6 +1,7 @@
 # pytest: gpu
 # --8<-- [start:code]
-"""The same GPTQ-vs-RTN comparison on a CUDA GPU, on a 4096 x 4096 layer (a 7B model's projection)."""
+"""The same GPTQ-vs-RTN comparison on a CUDA GPU,
+on a 4096 x 4096 layer (a 7B model's projection)."""
 import argparse
 
 import torch

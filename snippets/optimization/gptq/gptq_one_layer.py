@@ -60,10 +60,12 @@ if __name__ == "__main__":
     Q_gptq = gptq_quantize(W, 2 * X_calib.T @ X_calib, bits, group_size)
     Q_rtn = rtn_quantize(W, bits, group_size)
 
-    out = {name: rel_err(X_test @ Q.T, X_test @ W.T) for name, Q in [("RTN", Q_rtn), ("GPTQ", Q_gptq)]}
+    out = {name: rel_err(X_test @ Q.T, X_test @ W.T)
+           for name, Q in [("RTN", Q_rtn), ("GPTQ", Q_gptq)]}
     wgt = {name: rel_err(Q, W) for name, Q in [("RTN", Q_rtn), ("GPTQ", Q_gptq)]}
     print(f"{bits}-bit, group size {group_size}, layer {d_in} -> {d_out}")
     print(f"weight error: RTN {wgt['RTN']:.3f}  GPTQ {wgt['GPTQ']:.3f}")
-    print(f"output error: RTN {out['RTN']:.4f}  GPTQ {out['GPTQ']:.4f}  (GPTQ/RTN = {out['GPTQ'] / out['RTN']:.2f})")
+    print(f"output error: RTN {out['RTN']:.4f}  GPTQ {out['GPTQ']:.4f}  "
+          f"(GPTQ/RTN = {out['GPTQ'] / out['RTN']:.2f})")
     assert out["GPTQ"] < 0.7 * out["RTN"]  # better where it counts: the layer's output
     assert wgt["GPTQ"] > wgt["RTN"]  # although the weights moved further than rounding moves them

@@ -14,8 +14,8 @@ tokenizer = make_tokenizer()
 with tempfile.TemporaryDirectory() as folder:
     make_model().save_pretrained(f"{folder}/fp32")
     quantize = GPTQConfig(bits=4, group_size=32, dataset=calibration_texts(), tokenizer=tokenizer)
-    AutoModelForCausalLM.from_pretrained(f"{folder}/fp32", quantization_config=quantize).save_pretrained(
-        f"{folder}/gptq")
+    AutoModelForCausalLM.from_pretrained(
+        f"{folder}/fp32", quantization_config=quantize).save_pretrained(f"{folder}/gptq")
 
     fp32 = AutoModelForCausalLM.from_pretrained(f"{folder}/fp32")
     # A saved GPTQ checkpoint loads like any other: config.json says how it was quantized.
@@ -29,7 +29,8 @@ prompt = tokenizer("The assert statement", return_tensors="pt")
 with torch.no_grad():
     logits = {name: m(**prompt).logits for name, m in
               [("fp32", fp32), ("auto", auto), ("gptq_torch", torch_kernel)]}
-    tokens = {name: m.generate(**prompt, max_new_tokens=12, do_sample=False)[0, prompt.input_ids.shape[1]:]
+    tokens = {name: m.generate(**prompt, max_new_tokens=12,
+                               do_sample=False)[0, prompt.input_ids.shape[1]:]
               for name, m in [("fp32", fp32), ("auto", auto), ("gptq_torch", torch_kernel)]}
 
 print("backend auto picked", type(auto.model.layers[0].mlp.down_proj).__name__,

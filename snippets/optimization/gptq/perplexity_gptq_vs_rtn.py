@@ -35,12 +35,14 @@ for layer in rtn.model.layers:
 
 with tempfile.TemporaryDirectory() as folder:
     model.save_pretrained(folder)
-    calibration = [tokenizer.decode(train_ids[s:s + 128]) for s in range(0, 32 * 128, 128)]  # 32 x 128 tokens
+    # 32 x 128 tokens
+    calibration = [tokenizer.decode(train_ids[s:s + 128]) for s in range(0, 32 * 128, 128)]
     gptq = AutoModelForCausalLM.from_pretrained(folder, quantization_config=GPTQConfig(
         bits=4, group_size=32, dataset=calibration, tokenizer=tokenizer))
 
 heldout = torch.tensor(tokenizer("\n".join(HELDOUT_DOCS)).input_ids)
-heldout = heldout[: 32 * 128].view(32, 128)  # 32 sequences of 128 tokens never trained or calibrated on
+# 32 sequences of 128 tokens never trained or calibrated on
+heldout = heldout[: 32 * 128].view(32, 128)
 with torch.no_grad():
     ref = model(input_ids=heldout).logits.log_softmax(-1)
     results = {}

@@ -15,7 +15,8 @@ for name, X in [("16 rows", few), ("dead input", dead)]:
         gptq_quantize(W, H, bits=4, group_size=32, damp=0.0)  # wrong: no dampening
         raise AssertionError("expected the Cholesky factorization to fail")
     except torch.linalg.LinAlgError as err:
-        print(f"{name:10s} damp=0    -> LinAlgError: {str(err).split(':')[1].split('(')[0].strip()}")
+        print(f"{name:10s} damp=0    -> LinAlgError: "
+              f"{str(err).split(':')[1].split('(')[0].strip()}")
     Q = gptq_quantize(W, H, bits=4, group_size=32, damp=0.01)  # right: 1% of the mean diagonal
     error = ((Q - W).norm() / W.norm()).item()
     print(f"{name:10s} damp=0.01 -> quantized, relative weight error {error:.2f}")

@@ -22,7 +22,9 @@ with tempfile.TemporaryDirectory() as folder:
 
     # Right: turn GAR off for per-channel quantization (desc_act=True would also turn it off).
     model = AutoModelForCausalLM.from_pretrained(folder, quantization_config=GPTQConfig(
-        bits=4, group_size=-1, act_group_aware=False, dataset=calibration_texts(), tokenizer=tokenizer))
+        bits=4, group_size=-1, act_group_aware=False, dataset=calibration_texts(),
+        tokenizer=tokenizer))
 up = model.model.layers[0].mlp.up_proj
-print("group_size=-1, act_group_aware=False:", type(up).__name__, "with scales", tuple(up.scales.shape))
+print("group_size=-1, act_group_aware=False:", type(up).__name__, "with scales",
+      tuple(up.scales.shape))
 assert up.scales.shape == (1, 128)  # one group spanning all 64 inputs, one scale per output

@@ -51,7 +51,8 @@ print(json.dumps({"libdir": sysconfig.get_config_var("LIBDIR"),
 
 @dataclasses.dataclass
 class TritonServer:
-    """A running server: its endpoints as ``host:port`` (the form tritonclient wants) and its log."""
+    """A running server: its endpoints as ``host:port`` (the form tritonclient wants)
+    and its log."""
 
     http_url: str
     grpc_url: str
@@ -73,8 +74,8 @@ def server_environment(venv: str | os.PathLike | None = None) -> dict:
     """Paths of the server environment: its python, libpython folder, binary and backend files."""
     venv = venv or os.environ.get("TRITON_SERVER_VENV")
     if not venv:
-        raise RuntimeError("set TRITON_SERVER_VENV to the virtual environment that holds nvidia-pytriton "
-                           "(`nox -s triton` builds it and sets it)")
+        raise RuntimeError("set TRITON_SERVER_VENV to the virtual environment that holds "
+                           "nvidia-pytriton (`nox -s triton` builds it and sets it)")
     python = Path(venv) / "bin" / "python"
     probe = json.loads(subprocess.run([str(python), "-c", _PROBE], check=True, capture_output=True,
                                       text=True).stdout)
@@ -144,7 +145,8 @@ def triton_server(repositories=(MODEL_REPOSITORY,), models: list[str] | None = N
             for model in models:
                 command += ["--load-model", model]
 
-        env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
+        env = {key: value for key, value in os.environ.items()
+               if key not in ("PYTHONPATH", "PYTHONHOME")}
         library_path = [paths["libdir"], str(paths["libs"])]
         if env.get("LD_LIBRARY_PATH"):
             library_path.append(env["LD_LIBRARY_PATH"])
@@ -192,16 +194,18 @@ if __name__ == "__main__":
     # each snippet runs alone with its defaults (127.0.0.1:8000 for HTTP, :8001 for gRPC).
     import argparse
 
-    parser = argparse.ArgumentParser(description="Serve the Triton page's model repository on 127.0.0.1.")
+    parser = argparse.ArgumentParser(
+        description="Serve the Triton page's model repository on 127.0.0.1.")
     parser.add_argument("--venv", help="the server environment (default: $TRITON_SERVER_VENV)")
-    parser.add_argument("--gpu", action="store_true", help="also serve model_repository_gpu (needs CUDA)")
+    parser.add_argument("--gpu", action="store_true",
+                        help="also serve model_repository_gpu (needs CUDA)")
     args = parser.parse_args()
     repositories = [MODEL_REPOSITORY] + ([GPU_MODEL_REPOSITORY] if args.gpu else [])
     # `kill` (SIGTERM) stops the server too: raise KeyboardInterrupt so the `with` block ends.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     default_ports = {"http": 8000, "grpc": 8001, "metrics": 8002}
     with triton_server(repositories, venv=args.venv, ports=default_ports) as server:
-        print(f"ready: HTTP {server.http_url}, gRPC {server.grpc_url}, metrics {server.metrics_url}; "
-              f"log {server.log_path}; Ctrl-C stops it", flush=True)
+        print(f"ready: HTTP {server.http_url}, gRPC {server.grpc_url}, "
+              f"metrics {server.metrics_url}; log {server.log_path}; Ctrl-C stops it", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             server.process.wait()

@@ -1,4 +1,5 @@
-"""Throughput of one model instance with and without Triton's dynamic batcher, by requests in flight.
+"""Throughput of one model instance with and without Triton's dynamic batcher,
+by requests in flight.
 
 mlp_plain and mlp_batched are the same MLP (the same model.py); only mlp_batched's config.pbtxt
 has `dynamic_batching { ... }`. Every request carries one row. The load comes from gRPC
@@ -40,7 +41,8 @@ def run_requests(grpc_url, model, rows, in_flight):
 
 
 def measure(grpc_url, models, in_flight_levels, requests, rounds, width):
-    """Median inferences/s for each (in_flight, model), measured in turn; and the server's version."""
+    """Median inferences/s for each (in_flight, model), measured in turn;
+    and the server's version."""
     rng = np.random.default_rng(0)
     rows = [rng.standard_normal((1, width), dtype=np.float32) for _ in range(requests)]
     for model in models:  # warm-up: first executions, connections
@@ -57,7 +59,8 @@ def measure(grpc_url, models, in_flight_levels, requests, rounds, width):
 
 def report(results, models, in_flight_levels, header):
     print(header)
-    print(f"{'in flight':>9}  {'no batching (inf/s)':>19}  {'dynamic batching (inf/s)':>24}  {'ratio':>6}")
+    print(f"{'in flight':>9}  {'no batching (inf/s)':>19}  {'dynamic batching (inf/s)':>24}"
+          f"  {'ratio':>6}")
     for level in in_flight_levels:
         plain, batched = (results[level, model] for model in models)
         print(f"{level:>9}  {plain:>19.0f}  {batched:>24.0f}  {batched / plain:>5.2f}x")
@@ -71,7 +74,8 @@ def plot(results, models, in_flight_levels, path, title):
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for model, label in zip(models, ("no batching", "dynamic batching")):
-        ax.plot(in_flight_levels, [results[level, model] for level in in_flight_levels], "o-", label=label)
+        ax.plot(in_flight_levels, [results[level, model] for level in in_flight_levels], "o-",
+                label=label)
     ax.set_xscale("log", base=2)
     ax.set_xticks(in_flight_levels, [str(level) for level in in_flight_levels])
     ax.set_xlabel("requests in flight (client concurrency)")
@@ -105,7 +109,8 @@ def main():
               f"requests per run, median of {args.rounds}")
     report(results, models, levels, header)
     if args.plot:
-        plot(results, models, levels, args.plot, "Triton dynamic batching, MLP 1024-4096-1024 on CPU")
+        plot(results, models, levels, args.plot,
+             "Triton dynamic batching, MLP 1024-4096-1024 on CPU")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if not torch.cuda.is_available():
-        sys.exit("this benchmark needs a CUDA GPU (and a CUDA build of torch in the server environment)")
+        sys.exit("this benchmark needs a CUDA GPU "
+                 "(and a CUDA build of torch in the server environment)")
     models, levels = ("mlp_plain_gpu", "mlp_batched_gpu"), (1, 8, 64)
-    options = dict(models=models, in_flight_levels=levels, requests=args.requests, rounds=args.rounds,
-                   width=4096)
-    if "TRITON_GRPC_URL" in os.environ:  # the test run's server (it serves model_repository_gpu on CUDA)
+    options = dict(models=models, in_flight_levels=levels, requests=args.requests,
+                   rounds=args.rounds, width=4096)
+    # the test run's server (it serves model_repository_gpu on CUDA)
+    if "TRITON_GRPC_URL" in os.environ:
         results, version = measure(os.environ["TRITON_GRPC_URL"], **options)
     else:
         from _triton_server import GPU_MODEL_REPOSITORY, triton_server
@@ -33,11 +35,13 @@ def main():
         with triton_server([GPU_MODEL_REPOSITORY], models=list(models)) as server:
             results, version = measure(server.grpc_url, **options)
     gpu = torch.cuda.get_device_name(0)
-    report(results, models, levels, f"# Triton {version} (Python backend, 1 instance on {gpu}), tritonclient "
-                                    f"{metadata.version('tritonclient')}; {args.requests} one-row requests "
-                                    f"per run, median of {args.rounds}")
+    report(results, models, levels,
+           f"# Triton {version} (Python backend, 1 instance on {gpu}), tritonclient "
+           f"{metadata.version('tritonclient')}; {args.requests} one-row requests "
+           f"per run, median of {args.rounds}")
     if args.plot:
-        plot(results, models, levels, args.plot, f"Triton dynamic batching, MLP 4096-16384-4096 on {gpu}")
+        plot(results, models, levels, args.plot,
+             f"Triton dynamic batching, MLP 4096-16384-4096 on {gpu}")
 
 
 if __name__ == "__main__":

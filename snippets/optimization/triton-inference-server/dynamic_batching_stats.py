@@ -54,9 +54,11 @@ for model in ("mlp_plain", "mlp_batched"):
             break
         time.sleep(0.05)
     inferences, executions = inferences1 - inferences0, executions1 - executions0
-    sizes = {size: n - sizes0.get(size, 0) for size, n in sorted(sizes1.items()) if n > sizes0.get(size, 0)}
+    sizes = {size: n - sizes0.get(size, 0) for size, n in sorted(sizes1.items())
+             if n > sizes0.get(size, 0)}
     if model == "mlp_plain":
-        print(f"{model}: {inferences} inferences in {executions} executions; batch size: count {sizes}")
+        print(f"{model}: {inferences} inferences in {executions} executions; "
+              f"batch size: count {sizes}")
     else:  # how the batcher groups the rows changes from run to run; this much always holds
         print(f"{model}: {inferences} inferences in fewer executions: {executions < inferences}; "
               f"largest batch above 1: {max(sizes) > 1}")

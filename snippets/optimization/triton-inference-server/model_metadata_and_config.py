@@ -17,5 +17,5 @@ with httpclient.InferenceServerClient(url) as client:
     print("backend:", config["backend"], "| max_batch_size:", config["max_batch_size"])
     print("instances:", [(g["kind"], g["count"]) for g in config["instance_group"]])
     print("dynamic batching:", "dynamic_batching" in config)
-    print("mlp_batched queue delay (us):",
-          client.get_model_config("mlp_batched")["dynamic_batching"]["max_queue_delay_microseconds"])
+    batching = client.get_model_config("mlp_batched")["dynamic_batching"]
+    print("mlp_batched queue delay (us):", batching["max_queue_delay_microseconds"])

@@ -8,7 +8,8 @@ from tritonclient.utils import InferenceServerException, np_to_triton_dtype
 url = os.environ.get("TRITON_HTTP_URL", "127.0.0.1:8000")
 texts = [["triton"], ["héllo"]]
 
-# WRONG: np.array picks dtype '<U6' (unicode, 6 characters wide); tritonclient maps it to no datatype.
+# WRONG: np.array picks dtype '<U6' (unicode, 6 characters wide);
+# tritonclient maps it to no datatype.
 wrong = np.array(texts)
 print("wrong dtype:", wrong.dtype, "->", np_to_triton_dtype(wrong.dtype))
 try:

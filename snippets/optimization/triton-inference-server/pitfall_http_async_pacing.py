@@ -28,7 +28,8 @@ with httpclient.InferenceServerClient(http_url, concurrency=32) as client:
     issued_s = time.perf_counter() - start
     for request in pending:
         request.get_result()
-    print(f"http async_infer: 32 requests took at least 32 x 10 ms to issue: {issued_s >= 32 * 0.01}")
+    print(f"http async_infer: 32 requests took at least 32 x 10 ms to issue: "
+          f"{issued_s >= 32 * 0.01}")
     assert issued_s >= 32 * 0.01
 
     # RIGHT: gRPC's async_infer returns at once; the requests wait at the server together.
@@ -39,7 +40,8 @@ with httpclient.InferenceServerClient(http_url, concurrency=32) as client:
         for x in rows:
             x_input = grpcclient.InferInput("x", [1, 1024], "FP32")
             x_input.set_data_from_numpy(x)
-            grpc_client.async_infer("mlp_batched", [x_input], callback=lambda result, error: done.put(error))
+            grpc_client.async_infer("mlp_batched", [x_input],
+                                    callback=lambda result, error: done.put(error))
         grpc_issued_s = time.perf_counter() - start
         errors = [done.get(timeout=60) for _ in rows]
     assert not any(errors), errors

@@ -33,7 +33,8 @@ values = {key: int(value["string_value"]) for key, value in parameters.items()}
 torch.manual_seed(values.pop("seed"))
 model = LlamaForCausalLM(LlamaConfig(**values)).eval()
 with torch.no_grad():
-    local = model.generate(torch.tensor(prompt), max_new_tokens=int(max_new[0]), do_sample=False).numpy()
+    local = model.generate(torch.tensor(prompt), max_new_tokens=int(max_new[0]),
+                           do_sample=False).numpy()
 
 print("http:", from_http.tolist())
 print("grpc:", from_grpc.tolist())

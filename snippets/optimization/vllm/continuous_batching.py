@@ -22,7 +22,8 @@ with tempfile.TemporaryDirectory() as folder:
     texts = prompts(len(lengths))
     engine = llm.llm_engine  # the loop that LLM.generate runs for you
     for i, (text, n) in enumerate(zip(texts, lengths)):
-        engine.add_request(f"r{i}", text, SamplingParams(temperature=0, max_tokens=n, ignore_eos=True))
+        engine.add_request(f"r{i}", text,
+                           SamplingParams(temperature=0, max_tokens=n, ignore_eos=True))
     step, finished = 0, {}
     while engine.has_unfinished_requests():
         step += 1

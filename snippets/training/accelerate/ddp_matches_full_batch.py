@@ -34,12 +34,14 @@ def train():
     mine = torch.cat([p.detach().flatten() for p in model.parameters()])
     every_rank = accelerator.gather(mine[None])  # (WORLD, n_params): one row per process
 
-    reference, ref_optimizer, data = build()  # the reference: one process, plain PyTorch, batches of 8
+    # the reference: one process, plain PyTorch, batches of 8
+    reference, ref_optimizer, data = build()
     for (ids,) in DataLoader(data, batch_size=PER_RANK * WORLD):
         reference(input_ids=ids, labels=ids).loss.backward()
         ref_optimizer.step()
         ref_optimizer.zero_grad()
-    gap = (mine - torch.cat([p.detach().flatten() for p in reference.parameters()])).abs().max().item()
+    gap = (mine - torch.cat([p.detach().flatten()
+                             for p in reference.parameters()])).abs().max().item()
     same = all(torch.equal(row, every_rank[0]) for row in every_rank)
 
     rank, world = dist.get_rank(), dist.get_world_size()

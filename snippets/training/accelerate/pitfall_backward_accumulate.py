@@ -7,13 +7,15 @@ ACCUM = 4
 
 
 def one_step(use_accelerator_backward):
-    """One optimizer step made of 4 micro-batches of 4 samples; returns the change of the weights."""
+    """One optimizer step made of 4 micro-batches of 4 samples;
+    returns the change of the weights."""
     accelerator = Accelerator(cpu=True, gradient_accumulation_steps=ACCUM)
     torch.manual_seed(0)
     model = torch.nn.Linear(8, 1)
     start = model.weight.detach().clone()
     data = DataLoader(TensorDataset(torch.randn(16, 8), torch.randn(16, 1)), batch_size=4)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)  # plain SGD: the update is lr * gradient
+    # plain SGD: the update is lr * gradient
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     model, optimizer, data = accelerator.prepare(model, optimizer, data)
     for x, y in data:
         with accelerator.accumulate(model):
@@ -34,7 +36,9 @@ torch.nn.functional.mse_loss(reference(x), y).backward()
 big_batch = -0.1 * reference.weight.grad
 
 wrong, right = one_step(False), one_step(True)
-print(f"loss.backward():        update / big-batch update = {(wrong / big_batch).mean().item():.3f}")
-print(f"accelerator.backward(): update / big-batch update = {(right / big_batch).mean().item():.3f}")
+print(f"loss.backward():        update / big-batch update = "
+      f"{(wrong / big_batch).mean().item():.3f}")
+print(f"accelerator.backward(): update / big-batch update = "
+      f"{(right / big_batch).mean().item():.3f}")
 assert torch.allclose(wrong, ACCUM * big_batch, atol=1e-6)
 assert torch.allclose(right, big_batch, atol=1e-7)

@@ -1,6 +1,7 @@
 # pytest: distributed
 # --8<-- [start:code]
-"""On a machine without a GPU, Accelerator() under a multi-process launcher runs each process alone."""
+"""On a machine without a GPU, Accelerator() under a multi-process launcher
+runs each process alone."""
 import os
 import socket
 
@@ -24,10 +25,13 @@ def check(cpu):
             print(f"rank {rank}/{world}: Accelerator(cpu={cpu}): {accelerator.distributed_type}, "
                   f"num_processes={accelerator.num_processes}, "
                   f"is_main_process={accelerator.is_main_process}", flush=True)
-        dist.barrier()  # not accelerator.wait_for_everyone(): with cpu=False it believes it is alone
-    if cpu:  # RIGHT: one job of 2 processes; prepare() will wrap the model in DDP and shard the data
+        # not accelerator.wait_for_everyone(): with cpu=False it believes it is alone
+        dist.barrier()
+    if cpu:
+        # RIGHT: one job of 2 processes; prepare() will wrap the model in DDP and shard the data
         assert accelerator.num_processes == 2 and accelerator.process_index == rank
-    else:  # WRONG: 2 single-process jobs, both "main"; prepare() will neither wrap nor shard
+    else:
+        # WRONG: 2 single-process jobs, both "main"; prepare() will neither wrap nor shard
         assert accelerator.num_processes == 1 and accelerator.is_main_process
     accelerator.end_training()
 

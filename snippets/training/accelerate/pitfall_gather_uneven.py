@@ -21,7 +21,8 @@ def evaluate():
         right.append(accelerator.gather_for_metrics(ids))  # RIGHT: padding dropped
     wrong, right = torch.cat(wrong), torch.cat(right)
     # Pretend the model is right on samples 0-5 and wrong on 6-9: the true accuracy is 0.6.
-    wrong_acc, right_acc = (wrong < 6).sum().item() / len(wrong), (right < 6).sum().item() / len(right)
+    wrong_acc, right_acc = ((wrong < 6).sum().item() / len(wrong),
+                            (right < 6).sum().item() / len(right))
 
     rank, world = dist.get_rank(), dist.get_world_size()
     for turn in range(world):  # take turns, so that the lines come out in rank order

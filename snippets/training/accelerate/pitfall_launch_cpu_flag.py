@@ -19,8 +19,9 @@ if sys.argv[1:] == ["worker"]:  # what each launched process runs
 
 
 def launch(mode_flag, port):
-    command = [sys.executable, "-m", "accelerate.commands.launch", mode_flag, "--num_processes", "2",
-               "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+    command = [sys.executable, "-m", "accelerate.commands.launch", mode_flag,
+               "--num_processes", "2", "--num_machines", "1",
+               "--mixed_precision", "no", "--dynamo_backend", "no",
                "--main_process_port", port, os.path.abspath(__file__), "worker"]
     return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
 
@@ -36,7 +37,7 @@ with socket.socket() as s:
     port = os.environ.get("MASTER_PORT", str(s.getsockname()[1]))
 # Both launches run at the same time, only to save time; --cpu never opens the port.
 wrong = launch("--cpu", port)  # WRONG: without an MPI hostfile, --num_processes is ignored
-right = launch("--multi_gpu", port)  # RIGHT (or torchrun --nproc_per_node 2), and cpu=True in the script
+right = launch("--multi_gpu", port)  # RIGHT, or torchrun --nproc_per_node 2; cpu=True in the script
 wrong, right = rank_lines(wrong), rank_lines(right)
 
 print(f"--cpu --num_processes 2       -> {len(wrong)} process: {wrong}")

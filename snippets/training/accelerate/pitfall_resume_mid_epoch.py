@@ -34,7 +34,8 @@ def resumed_equals_unbroken(own_generator):
         accelerator.save_state(checkpoint)  # stopped in the middle of the epoch
         accelerator, model, optimizer, data = setup()
         accelerator.load_state(checkpoint)  # RNG now as it was after step 3 ...
-        rest = accelerator.skip_first_batches(data, 3)  # ... but iter(rest) takes one more draw from it
+        # ... but iter(rest) takes one more draw from it
+        rest = accelerator.skip_first_batches(data, 3)
         steps(accelerator, model, optimizer, rest, 3)
     return all(torch.equal(a, b) for a, b in zip(unbroken, model.parameters()))
 

@@ -1,4 +1,5 @@
-"""save_state / load_state: a run stopped after epoch 1 and restarted ends where an unbroken run ends."""
+"""save_state / load_state: a run stopped after epoch 1 and restarted
+ends where an unbroken run ends."""
 import os
 import tempfile
 
@@ -11,10 +12,12 @@ def setup():
     """A fresh Accelerator and freshly built objects, as a new start of the script would have."""
     accelerator = Accelerator(cpu=True)
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.Dropout(0.3), torch.nn.Linear(32, 1))
+    model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.Dropout(0.3),
+                                torch.nn.Linear(32, 1))
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 / (1 + step))
-    data = DataLoader(TensorDataset(torch.randn(12, 8), torch.randn(12, 1)), batch_size=4, shuffle=True)
+    data = DataLoader(TensorDataset(torch.randn(12, 8), torch.randn(12, 1)), batch_size=4,
+                      shuffle=True)
     return accelerator, *accelerator.prepare(model, optimizer, scheduler, data)
 
 

@@ -44,7 +44,8 @@ def worker(rank, world, out_dir):
     assert engine.save_16bit_model(out_dir)  # every rank must call it; rank 0 writes the file
     dist.barrier()
     plain = new_model()
-    plain.load_state_dict(torch.load(os.path.join(out_dir, "pytorch_model.bin")))  # trusted: saved above; strict
+    plain.load_state_dict(torch.load(  # trusted: saved above; strict
+        os.path.join(out_dir, "pytorch_model.bin")))
     assert torch.equal(plain[0].weight.detach(), full)  # full tensors were saved, not shards
     if rank == 0:
         print(f"outside GatheredParameters: shape {tuple(copied.shape)}, state_dict shape "

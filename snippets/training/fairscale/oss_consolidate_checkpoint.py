@@ -45,7 +45,7 @@ def worker(rank, folder):
         torch.save(opt.state_dict(), path)  # trusted: optimizer state, read back only below
     dist.barrier()  # the file is complete before anyone reads it
     resumed = OSS(make_model().parameters(), optim=torch.optim.Adam, lr=1e-2)
-    resumed.load_state_dict(torch.load(path))  # trusted: rank 0 wrote it; every rank loads it all ...
+    resumed.load_state_dict(torch.load(path))  # trusted: rank 0 wrote it; each rank loads all ...
     assert len(resumed.optim.state) == 4  # ... and keeps only the state of its own shard
     dist.destroy_process_group()
 

@@ -57,7 +57,8 @@ def worker(rank, world):
     if rank == 0:
         print("wrong: rows per rank", seen, f"| max diff from the 8-row step {wrong:.3f}, "
               f"identical to the 4-row step: {as_four == 0}")
-        print("right: rows per rank", seen_ok, f"| max diff from the 8-row step < 1e-6: {right < 1e-6}")
+        print("right: rows per rank", seen_ok,
+              f"| max diff from the 8-row step < 1e-6: {right < 1e-6}")
     for r in range(world):  # one rank at a time, so that the lines do not interleave
         if r == rank:
             print(f"rank {rank}/{world}: with the sampler reads rows {seen_ok[rank]}", flush=True)

@@ -61,7 +61,7 @@ if __name__ == "__main__":
             print(f"0.weight piece: offsets {tuple(piece.offsets)}, sizes {tuple(piece.sizes)}")
         dcp_to_torch_save(ckpt, Path(tmp, "merged.pt"))  # no process group needed
         full = load_file(Path(tmp, "full.safetensors"))
-        merged = torch.load(Path(tmp, "merged.pt"))  # trusted: dcp_to_torch_save wrote it just above
+        merged = torch.load(Path(tmp, "merged.pt"))  # trusted: dcp_to_torch_save wrote it above
         assert full.keys() == merged.keys() and all(torch.equal(full[k], merged[k]) for k in full)
         print("merged shards == full state dict:", {k: tuple(v.shape) for k, v in merged.items()})
 # --8<-- [end:code]

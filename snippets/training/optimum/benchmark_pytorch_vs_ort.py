@@ -1,4 +1,5 @@
-"""Latency of one forward: PyTorch vs ONNX Runtime fp32 vs ONNX Runtime dynamic int8, one thread each.
+"""Latency of one forward: PyTorch vs ONNX Runtime fp32 vs ONNX Runtime dynamic int8,
+one thread each.
 
 `--plot PATH` also saves the speed-ups as a bar chart (what `nox -s measure` shows on the page).
 """
@@ -69,7 +70,8 @@ if args.plot:
 
     fig, ax = plt.subplots(figsize=(6, 3))
     names = list(results)
-    ax.barh(names, [results["PyTorch fp32"] / results[n] for n in names], color=["grey", "C0", "C1"])
+    ax.barh(names, [results["PyTorch fp32"] / results[n] for n in names],
+            color=["grey", "C0", "C1"])
     ax.axvline(1, color="black", linewidth=0.8)
     ax.invert_yaxis()
     ax.set_xlabel("speed-up over PyTorch fp32 (higher is faster)")

@@ -17,7 +17,8 @@ gen = dict(attention_mask=torch.ones_like(prompt), max_new_tokens=20, do_sample=
 with tempfile.TemporaryDirectory() as tmp:
     model.save_pretrained(os.path.join(tmp, "pt"))
     exported = ORTModelForCausalLM.from_pretrained(os.path.join(tmp, "pt"), export=True)
-    exported.save_pretrained(os.path.join(tmp, "onnx"))  # model.onnx + config.json + generation_config.json
+    # model.onnx + config.json + generation_config.json
+    exported.save_pretrained(os.path.join(tmp, "onnx"))
     print("saved:", sorted(os.listdir(os.path.join(tmp, "onnx"))))
     # Loading a folder that already holds model.onnx needs no export and no PyTorch weights.
     ort_model = ORTModelForCausalLM.from_pretrained(os.path.join(tmp, "onnx"))

@@ -8,7 +8,8 @@ import torch
 from optimum.onnxruntime import ORTModelForCausalLM
 from transformers import LlamaConfig, LlamaForCausalLM
 
-# The CPU wheel `onnxruntime` has no CUDA provider; `onnxruntime-gpu` must replace it (not sit beside it).
+# The CPU wheel `onnxruntime` has no CUDA provider;
+# `onnxruntime-gpu` must replace it (not sit beside it).
 assert "CUDAExecutionProvider" in onnxruntime.get_available_providers(), "install onnxruntime-gpu"
 torch.manual_seed(0)
 config = LlamaConfig(vocab_size=128, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
@@ -16,7 +17,8 @@ config = LlamaConfig(vocab_size=128, hidden_size=64, intermediate_size=128, num_
 model = LlamaForCausalLM(config).eval()
 with tempfile.TemporaryDirectory() as tmp:
     model.save_pretrained(tmp)
-    ort_model = ORTModelForCausalLM.from_pretrained(tmp, export=True, provider="CUDAExecutionProvider")
+    ort_model = ORTModelForCausalLM.from_pretrained(tmp, export=True,
+                                                    provider="CUDAExecutionProvider")
 model.to("cuda")
 
 # ORT falls back to the CPU, with only a log line, when the CUDA libraries fail to load: check.

@@ -17,7 +17,8 @@ gen = dict(attention_mask=torch.ones_like(prompt), max_new_tokens=64, do_sample=
 def count_positions(ort_model):
     """Wrap the InferenceSession's run() to add up how many token positions each call computes."""
     seen, run = [], ort_model.session.run
-    ort_model.session.run = lambda names, feed: seen.append(feed["input_ids"].shape[1]) or run(names, feed)
+    ort_model.session.run = lambda names, feed: (seen.append(feed["input_ids"].shape[1])
+                                                 or run(names, feed))
     return seen
 
 

@@ -19,7 +19,8 @@ mask = torch.ones_like(input_ids)
 
 
 def run_side_by_side(ort_model, rounds=30):
-    """PyTorch and ORT forwards in turn, as in a benchmark: (wall s, CPU s of main, of other threads)."""
+    """PyTorch and ORT forwards in turn, as in a benchmark:
+    (wall s, CPU s of main, of other threads)."""
     wall, cpu_all, cpu_main = time.perf_counter(), time.process_time(), time.thread_time()
     with torch.inference_mode():
         for _ in range(rounds):
@@ -38,7 +39,8 @@ with tempfile.TemporaryDirectory() as tmp:
     # physical core, and the idle ones spin waiting for work instead of sleeping.
     default = ORTModelForCausalLM.from_pretrained(tmp + "/onnx")
     wall, main, others = run_side_by_side(default)
-    print(f"default options  : wall {wall:.2f} s, main thread {main:.2f} s CPU, others {others:.2f} s CPU")
+    print(f"default options  : wall {wall:.2f} s, main thread {main:.2f} s CPU, "
+          f"others {others:.2f} s CPU")
     if os.cpu_count() > 1:  # the pool thread burned about as much CPU as all the real work
         assert others > 0.3 * main, (main, others)
     del default
@@ -50,5 +52,6 @@ with tempfile.TemporaryDirectory() as tmp:
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     quiet = ORTModelForCausalLM.from_pretrained(tmp + "/onnx", session_options=options)
     wall, main, others = run_side_by_side(quiet)
-    print(f"1 thread, no spin: wall {wall:.2f} s, main thread {main:.2f} s CPU, others {others:.2f} s CPU")
+    print(f"1 thread, no spin: wall {wall:.2f} s, main thread {main:.2f} s CPU, "
+          f"others {others:.2f} s CPU")
     assert others < 0.1 * main, (main, others)

@@ -1,4 +1,5 @@
-"""ORTQuantizer quantizes every MatMul, the attention products too; on long inputs that costs accuracy."""
+"""ORTQuantizer quantizes every MatMul, the attention products too;
+on long inputs that costs accuracy."""
 import tempfile
 
 import onnx
@@ -25,11 +26,14 @@ with tempfile.TemporaryDirectory() as tmp:
     print("MatMuls without a weight:", no_weight)
 
     variants = {"every MatMul (preset)": AutoQuantizationConfig.avx2(is_static=False),
-                "weight MatMuls only": AutoQuantizationConfig.avx2(is_static=False, nodes_to_exclude=no_weight)}
+                "weight MatMuls only": AutoQuantizationConfig.avx2(is_static=False,
+                                                                   nodes_to_exclude=no_weight)}
     int8 = {}
     for i, (name, qconfig) in enumerate(variants.items()):
-        ORTQuantizer.from_pretrained(fp32).quantize(quantization_config=qconfig, save_dir=f"{tmp}/q{i}")
-        int8[name] = ORTModelForCausalLM.from_pretrained(f"{tmp}/q{i}", file_name="model_quantized.onnx")
+        ORTQuantizer.from_pretrained(fp32).quantize(quantization_config=qconfig,
+                                                    save_dir=f"{tmp}/q{i}")
+        int8[name] = ORTModelForCausalLM.from_pretrained(f"{tmp}/q{i}",
+                                                         file_name="model_quantized.onnx")
 
 kl_of = {}
 for length in [16, 1024]:  # 1024 positions either way: 64 short sequences or one long one

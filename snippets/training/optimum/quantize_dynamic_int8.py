@@ -26,18 +26,21 @@ with tempfile.TemporaryDirectory() as tmp:
     quantizer = ORTQuantizer.from_pretrained(fp32)
     quantizer.quantize(quantization_config=qconfig, save_dir=os.path.join(tmp, "int8"))
     print("int8 folder:", sorted(os.listdir(os.path.join(tmp, "int8"))))
-    int8 = ORTModelForCausalLM.from_pretrained(os.path.join(tmp, "int8"), file_name="model_quantized.onnx")
+    int8 = ORTModelForCausalLM.from_pretrained(os.path.join(tmp, "int8"),
+                                               file_name="model_quantized.onnx")
 
     size_fp32 = os.path.getsize(os.path.join(tmp, "fp32", "model.onnx"))
     size_int8 = os.path.getsize(os.path.join(tmp, "int8", "model_quantized.onnx"))
     for name in ["fp32/model.onnx", "int8/model_quantized.onnx"]:  # what changed in the graph
         ops = Counter(node.op_type for node in onnx.load(os.path.join(tmp, name)).graph.node)
-        print(f"{name:<26}", {op: ops[op] for op in ["MatMul", "MatMulInteger", "DynamicQuantizeLinear"]})
+        print(f"{name:<26}",
+              {op: ops[op] for op in ["MatMul", "MatMulInteger", "DynamicQuantizeLinear"]})
 print(f"model.onnx {size_fp32 / 1e6:.2f} MB -> model_quantized.onnx {size_int8 / 1e6:.2f} MB "
       f"({size_fp32 / size_int8:.1f}x smaller)")
 assert size_int8 < size_fp32 / 3  # float32 -> int8 is 4x on the weights; scales and graph add a bit
 
-input_ids = torch.randint(0, 1024, (32, 32))  # 1024 positions: a flip or two moves top-1 by 0.1-0.2%
+# 1024 positions: a flip or two moves top-1 by 0.1-0.2%
+input_ids = torch.randint(0, 1024, (32, 32))
 mask = torch.ones_like(input_ids)
 with torch.no_grad():
     ref = model(input_ids=input_ids, attention_mask=mask).logits

@@ -1,4 +1,5 @@
-"""Without Optimum: torch.onnx.export (the torch.export-based exporter) + a bare InferenceSession."""
+"""Without Optimum: torch.onnx.export (the torch.export-based exporter) + a bare
+InferenceSession."""
 import os
 import tempfile
 

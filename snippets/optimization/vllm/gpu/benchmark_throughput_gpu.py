@@ -54,7 +54,8 @@ def hf_run(model, tokenizer, texts):
 with tempfile.TemporaryDirectory() as folder:
     # 512 positions: the longest prompt (about 140 tokens) plus T new tokens must fit, or vLLM
     # stops a sequence at the model's length and it gets fewer than T tokens.
-    model = save_tiny_llama(folder, hidden_size=1024, num_heads=8, num_layers=8, max_position_embeddings=512)
+    model = save_tiny_llama(folder, hidden_size=1024, num_heads=8, num_layers=8,
+                            max_position_embeddings=512)
     model = model.to("cuda", torch.bfloat16)
     tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
     longest = max(len(ids) for ids in tokenizer(prompts(max(args.prompts))).input_ids)
@@ -62,8 +63,10 @@ with tempfile.TemporaryDirectory() as folder:
     # Leave room on the GPU for the HF model and its cache, which run in the same process.
     # No prefix caching: each round sends the same prompts, and vLLM would skip the prefill that
     # HF generate recomputes every time. Both now do the same work.
-    llm = LLM(model=folder, dtype="bfloat16", gpu_memory_utilization=0.5, seed=0, enable_prefix_caching=False)
-    vllm_run(llm, prompts(8)), hf_run(model, tokenizer, prompts(8))  # warm-up, untimed (CUDA graphs, kernels)
+    llm = LLM(model=folder, dtype="bfloat16", gpu_memory_utilization=0.5, seed=0,
+              enable_prefix_caching=False)
+    # warm-up, untimed (CUDA graphs, kernels)
+    vllm_run(llm, prompts(8)), hf_run(model, tokenizer, prompts(8))
     results = {n: ([], []) for n in args.prompts}
     for _ in range(args.rounds):
         for n, (v, h) in results.items():
@@ -71,8 +74,9 @@ with tempfile.TemporaryDirectory() as folder:
             h.append(hf_run(model, tokenizer, prompts(n)))
 
 print(f"{torch.cuda.get_device_name()}; vllm {metadata.version('vllm')}, transformers "
-      f"{metadata.version('transformers')}, torch {torch.__version__}; Llama hidden 1024, 8 layers, "
-      f"bf16; greedy, {T} new tokens per prompt; median of {args.rounds}")
+      f"{metadata.version('transformers')}, torch {torch.__version__}; "
+      f"Llama hidden 1024, 8 layers, bf16; greedy, {T} new tokens per prompt; "
+      f"median of {args.rounds}")
 print(f"{'prompts':>7} {'vLLM tok/s':>11} {'HF tok/s':>9} {'vLLM/HF':>8}")
 rows = []
 for n, (v, h) in results.items():

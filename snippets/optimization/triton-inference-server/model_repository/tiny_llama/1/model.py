@@ -27,7 +27,8 @@ class TritonPythonModel:
         responses = []
         for request in requests:
             input_ids = pb_utils.get_input_tensor_by_name(request, "input_ids").as_numpy()
-            max_new = int(pb_utils.get_input_tensor_by_name(request, "max_new_tokens").as_numpy()[0])
+            max_new = int(
+                pb_utils.get_input_tensor_by_name(request, "max_new_tokens").as_numpy()[0])
             with torch.no_grad():
                 output = self.model.generate(torch.tensor(input_ids, device=self.device),
                                              max_new_tokens=max_new, do_sample=False)
