@@ -253,10 +253,16 @@ class _ChecksOutput:
     def run_recording_stdout(self, run) -> str:
         """Run ``run()``, check what it printed against the output blocks, and return it."""
         recorded = io.StringIO()
+        environ = dict(os.environ)
         try:
             with contextlib.redirect_stdout(_Tee(sys.stdout, recorded)):
                 run()
         finally:
+            # An item's os.environ changes (MASTER_PORT, HF_* settings) end with it: the next item,
+            # and the processes it starts, must not inherit them (test order must not matter).
+            if os.environ != environ:
+                os.environ.clear()
+                os.environ.update(environ)
             if self.expected_outputs:  # kept in the report log: two runs can be compared (portability)
                 self.user_properties.append(("printed", recorded.getvalue()))
         check_output(self.expected_outputs, recorded.getvalue())

@@ -688,6 +688,31 @@ def test_a_library_path_added_while_an_item_ran_outlives_the_item(project):
     project.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
 
 
+def test_an_items_environment_variables_end_with_it(project):
+    # A snippet that set MASTER_PORT in-process made a later item's worker processes bind the same
+    # port (EADDRINUSE); the item after it must see os.environ as it was before.
+    project.write("snippets/topic/a_sets_a_variable.py", """
+        import os
+        os.environ["LLM_STUDY_LEAK_CHECK"] = "set by a"
+        os.environ.pop("HF_HUB_OFFLINE")
+    """)
+    project.write("snippets/topic/b_does_not_see_it.py", """
+        import os
+        assert "LLM_STUDY_LEAK_CHECK" not in os.environ, "a's variable leaked"
+        assert os.environ["HF_HUB_OFFLINE"] == "1", "a's removal leaked"
+    """)
+    project.write("docs/page.md", """
+        ```python
+        --8<-- "snippets/topic/a_sets_a_variable.py"
+        ```
+
+        ```python
+        --8<-- "snippets/topic/b_does_not_see_it.py"
+        ```
+    """)
+    project.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 # ---------------------------------------------------------------------------------------------
 # Notebooks (docs/**/*.ipynb): one item each, run in a kernel of this Python, outputs compared
 # ---------------------------------------------------------------------------------------------

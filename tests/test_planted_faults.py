@@ -32,7 +32,7 @@ import pytest
 from test_security import yaml_line
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ("docs", "snippets", "tests", "mkdocs.yml", "pyproject.toml", "overrides", ".github")
+COPIED = ("docs", "snippets", "tests", "mkdocs.yml", "pyproject.toml", "overrides", "includes", ".github")
 PYTEST = (sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider")
 TIMEOUT_S = 300
 TOPIC = "snippets/basics/peft"  # planted snippets go here, in the main environment

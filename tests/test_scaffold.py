@@ -14,6 +14,7 @@ import concurrent.futures
 import contextlib
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,7 +68,8 @@ def scaffolded(tmp_path_factory) -> tuple[Path, dict[str, str], str]:
 def test_it_writes_the_page_its_snippet_its_nav_entry_and_its_index_row(scaffolded):
     copy, before, out = scaffolded
     page = (copy / PAGE).read_text()
-    assert page.startswith("---\ntags:\n  - Training\n  - Ring attention\n---\n# Ring attention\n\n")
+    assert page.startswith('---\ndescription: "To write: ')
+    assert '\ntags:\n  - Training\n---\n# Ring attention\n\n!!! abstract llm-summary "At a glance"\n' in page
     assert [text for text, _ in h2_headings(copy / PAGE)] == template_sections(copy)
     assert '--8<-- "snippets/training/ring-attention/first_example.py:code"' in page
     assert "$" not in page, "a template variable was left unreplaced"
@@ -84,7 +86,15 @@ def test_it_writes_the_page_its_snippet_its_nav_entry_and_its_index_row(scaffold
     last_row = max(i for i, line in enumerate(old) if line.startswith("| [") and "/index.md)" in line)
     row = (f"| [Ring attention](ring-attention/index.md) | {PLACEHOLDER} what a reader learns on this page, "
            "in one sentence. |")
-    assert new == [*old[:last_row + 1], row, *old[last_row + 1:]]
+    order = old.index("## Reading order")
+    last_step = max(i for i, line in enumerate(old) if i > order and re.match(r"\d+\. ", line))
+    number = int(old[last_step].split(".")[0]) + 1
+    end = next(i for i in range(last_step + 1, len(old)) if not old[i].strip())  # the step's last line + 1
+    step = (f"{number}. **[Ring attention](ring-attention/index.md)**: *{PLACEHOLDER} the question this page "
+            f"answers?* {PLACEHOLDER} why it comes here.")
+    expected = [*old[:last_row + 1], row, *old[last_row + 1:]]
+    at = end + (1 if end > last_row else 0)  # the row went in above, if the table comes first
+    assert new == [*expected[:at], step, *expected[at:]]
     assert f"created {PAGE} and {SNIPPETS}/first_example.py" in out
     assert f".venv/bin/nox -s tests -- docs/training/ring-attention {SNIPPETS}" in out
 

@@ -230,3 +230,152 @@ def test_no_page_is_over_the_prose_limit():
             for page, words in counts.items() if words > MAX_PROSE_WORDS]
     assert not over, "\n".join(over)
     assert counts["docs/basics/transformers/index.md"] > 2000, "the counter reads almost no prose on a topic page"
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages a reader can take in: a summary card per topic, a meta description per page, a few
+# shared tags, and a reading order per section
+# ---------------------------------------------------------------------------------------------
+
+# The tags a page may carry: the one place that lists them. A tag groups pages on docs/tags.md, so
+# each must be on at least two pages; a new tag belongs here only when it will be.
+TAGS = ("Basics", "Training", "Optimization", "Fine-tuning", "Distributed training", "Memory",
+        "Quantization", "Inference", "Attention", "Data preparation", "Benchmark", "Pitfalls")
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+CARD_OPENER = '!!! abstract llm-summary "At a glance"'
+
+
+def front_matter(page: Path) -> dict:
+    """The YAML front matter of a Markdown page, ``{}`` without one."""
+    import yaml
+
+    match = FRONT_MATTER.match(page.read_text("utf8"))
+    return (yaml.safe_load(match.group(1)) or {}) if match else {}
+
+
+def markdown_pages(root: Path) -> list[Path]:
+    return sorted((root / "docs").rglob("*.md"))
+
+
+def test_every_page_has_its_own_description():
+    """Material writes ``description:`` to ``<meta name="description">``: what a search result shows."""
+    findings, seen = [], {}
+    for page in markdown_pages(ROOT):
+        rel = page.relative_to(ROOT).as_posix()
+        description = front_matter(page).get("description")
+        if not isinstance(description, str) or not 50 <= len(description) <= 200:
+            findings.append(f"{rel}:1: front matter needs `description:`, one specific sentence of 50 to 200 "
+                            f"characters (it has {description!r})")
+        elif description in seen:
+            findings.append(f"{rel}:1: the same description as {seen[description]}; say what this page adds")
+        else:
+            seen[description] = rel
+    assert not findings, "\n".join(findings)
+
+
+def test_built_pages_have_distinct_meta_descriptions(built_site):
+    """Every built page has a meta description, and no two the same. Notebook pages are left out:
+    mkdocs-jupyter does not read a description from a notebook, so they get site_description."""
+    notebooks = {p.relative_to(ROOT / "docs").with_suffix("").as_posix() + "/index.html"
+                 for p in (ROOT / "docs").rglob("*.ipynb")}
+    meta = re.compile(r'<meta name="description" content="([^"]*)"')
+    found, missing = {}, []
+    for path in sorted(built_site.rglob("index.html")):
+        rel = path.relative_to(built_site).as_posix()
+        if rel in notebooks:
+            continue
+        match = meta.search(path.read_text("utf8"))
+        if not match or not match.group(1).strip():
+            missing.append(rel)
+        else:
+            found.setdefault(match.group(1), []).append(rel)
+    assert not missing, f"pages without a meta description: {missing}"
+    shared = {text: pages for text, pages in found.items() if len(pages) > 1}
+    assert not shared, f"pages that share a meta description: {shared}"
+    assert len(found) >= 40, f"only {len(found)} pages read: the build holds fewer pages than the site has"
+
+
+def test_tags_come_from_the_allowed_set_and_each_is_shared():
+    assert 8 <= len(TAGS) <= 12 and len(set(TAGS)) == len(TAGS), "keep the tags to a useful few (8 to 12)"
+    used: dict[str, list[str]] = {tag: [] for tag in TAGS}
+    findings = []
+    for page in markdown_pages(ROOT):
+        rel = page.relative_to(ROOT).as_posix()
+        tags = front_matter(page).get("tags") or []
+        for tag in tags:
+            if tag in used:
+                used[tag].append(rel)
+            else:
+                findings.append(f"{rel}:1: tag {tag!r} is not one of tests/test_site.py's TAGS {list(TAGS)}; "
+                                "use those (a page's section, and what it is about)")
+        if len(set(tags)) != len(tags):
+            findings.append(f"{rel}:1: a tag twice: {tags}")
+    findings += [f"tag {tag!r} is on {len(pages)} page(s) {pages}: a tag must group at least two pages"
+                 for tag, pages in used.items() if len(pages) < 2]
+    assert not findings, "\n".join(findings)
+
+
+def test_every_topic_overview_opens_with_its_summary_card():
+    """Right under the title: the card, with 3 to 5 linked things to learn and linked prerequisites.
+    The hook (overrides/hooks/verification.py) adds the time to run and the verification line."""
+    findings = []
+    for page in sorted((ROOT / "docs").glob("*/*/index.md")):
+        rel = page.relative_to(ROOT).as_posix()
+        text = FRONT_MATTER.sub("", page.read_text("utf8"))
+        lines = text.split("\n")
+        at = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
+        opener = next((i for i in range(at + 1, len(lines)) if lines[i].strip()), None) if at is not None else None
+        if opener is None or lines[opener] != CARD_OPENER:
+            findings.append(f"{rel}: the first block under the title must be the summary card `{CARD_OPENER}`")
+            continue
+        body = []
+        for line in lines[opener + 1:]:
+            if line.strip() and not line.startswith("    "):
+                break
+            body.append(line)
+        card = "\n".join(body)
+        learn = card.split("**What you will learn**", 1)[-1].split("**Prerequisites:**", 1)[0]
+        bullets = re.findall(r"^    - (.*)$", learn, re.M)
+        if "**What you will learn**" not in card or not 3 <= len(bullets) <= 5:
+            findings.append(f"{rel}: the card needs **What you will learn** with 3 to 5 bullets ({len(bullets)})")
+        findings += [f"{rel}: card bullet without a link to the section or page that teaches it: {b}"
+                     for b in bullets if not re.search(r"\]\([^)]+\)", b)]
+        prerequisites = card.split("**Prerequisites:**", 1)
+        if len(prerequisites) < 2 or not re.search(r"\]\([^)]+\)", prerequisites[1]):
+            findings.append(f"{rel}: the card needs **Prerequisites:** with at least one link")
+    assert not findings, "\n".join(findings)
+
+
+def test_built_topic_cards_show_the_time_to_run_and_the_verification_line(built_site):
+    card = re.compile(r'<div class="admonition abstract llm-summary">(.*?)</div>', re.S)
+    findings = []
+    for page in sorted((ROOT / "docs").glob("*/*/index.md")):
+        rel = page.relative_to(ROOT / "docs").parent.as_posix() + "/index.html"
+        match = card.search((built_site / rel).read_text("utf8"))
+        if not match:
+            findings.append(f"{rel}: no summary card")
+        elif "<strong>Time to run:</strong>" not in match.group(1) or 'class="llm-verification' not in match.group(1):
+            findings.append(f"{rel}: the card lacks the hook's time to run or verification line")
+    assert not findings, "\n".join(findings)
+
+
+def test_section_indexes_give_a_reading_order_and_the_home_page_links_it():
+    home = (ROOT / "docs/index.md").read_text("utf8")
+    findings = []
+    for index in sorted((ROOT / "docs").glob("*/index.md")):
+        section = index.parent.name
+        text = index.read_text("utf8")
+        order = re.search(r"^## Reading order\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+        if not order:
+            findings.append(f"docs/{section}/index.md: no `## Reading order` section")
+            continue
+        steps = re.findall(r"^\d+\. \*\*\[[^\]]+\]\(([^)]+)\)\*\*: \*[^*]+\?\*", order.group(1), re.M)
+        topics = sorted(p.parent.name for p in index.parent.glob("*/index.md"))
+        listed = [link.split("/")[0] for link in steps]
+        findings += [f"docs/{section}/index.md: the reading order does not list {topic}/index.md as "
+                     "`N. **[Title](topic/index.md)**: *the question it answers?* why it comes there`"
+                     for topic in topics if f"{topic}" not in listed]
+        if f"({section}/index.md#reading-order)" not in home:
+            findings.append(f"docs/index.md: no link to the learning path of {section} "
+                            f"({section}/index.md#reading-order)")
+    assert not findings, "\n".join(findings)

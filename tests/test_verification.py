@@ -5,7 +5,9 @@ Two kinds of test. Without a build: the hook's fence scanner finds, on every pag
 sources gets a planted page whose items have every outcome in planted report logs (a passing
 fence, a failing snippet, a skipped item, a GPU item passed on a GPU run and one with none, an
 item failed in one report and passed in another...), and the built HTML must show each one's
-badge and the right counts; the same copy built without reports says "not verified yet".
+badge and the right counts; the same copy built without reports says "not verified yet". A topic
+overview's summary card holds its "Time to run", summed from the call durations of planted logs
+with known start and stop (or "not measured yet"), and the verification line.
 """
 
 import datetime
@@ -337,6 +339,33 @@ def _fence(needle: str, outcome: str, env: dict = CPU_ENV, **kwargs) -> list[dic
     return _entries(f"docs/verification-demo.md::line-{line}", outcome, env, code=_body(needle), line=line, **kwargs)
 
 
+TIMED_PAGE = "docs/basics/transformers/index.md"  # a real topic overview, with a summary card
+TIMED_SECONDS = 12.3  # the planted call duration of its first CPU snippet
+
+
+def _timed_snippet(root: Path) -> str:
+    """The node id of the first CPU snippet item that :data:`TIMED_PAGE` includes."""
+    for fence in verification.scan_fences((root / TIMED_PAGE).read_text("utf8")):
+        for item in verification.fence_items(fence, TIMED_PAGE, root):
+            if not item.gpu and item.code is None:
+                return item.nodeid
+    raise AssertionError(f"{TIMED_PAGE} includes no CPU snippet to plant a timed run for")
+
+
+def _timed(entries: list[dict], seconds: float, setup: float = 30.0) -> list[dict]:
+    """``entries`` (from :func:`_entries`) with a call phase of ``seconds`` (``stop - start``) and a
+    setup phase of ``setup`` seconds before it, which the time to run must leave out."""
+    out = []
+    for entry in entries:
+        entry = dict(entry)
+        if entry["when"] == "setup":
+            entry["start"], entry["stop"] = DAY - setup, DAY
+        elif entry["when"] == "call":
+            entry["start"], entry["stop"] = DAY, DAY + seconds
+        out.append(entry)
+    return out
+
+
 def _plant_reports(root: Path) -> None:
     snippet = "snippets/verification_demo/failing_snippet.py::failing_snippet"
     annotated = _line("z = 3")
@@ -354,6 +383,7 @@ def _plant_reports(root: Path) -> None:
         *_entries(f"docs/verification-demo.md::line-{_line('v = 5')}", "passed", CPU_ENV, code="v = 4",
                   line=_line("v = 5")),
         *_entries("docs/verification-demo-notebook.ipynb::cell-1", "passed", CPU_ENV),
+        *_timed(_entries(_timed_snippet(root), "passed", CPU_ENV), TIMED_SECONDS),
     ]
     other = [*_fence("runs in the 'optimum'", "passed"),
              *_fence("passed in one report", "failed", message="AssertionError: fails in this environment")]
@@ -378,8 +408,9 @@ NOTEBOOK = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# No
 def _project(root: Path) -> Path:
     """A copy of the site's sources with the planted page, snippet and notebook added to nav."""
     shutil.copy(ROOT / "mkdocs.yml", root / "mkdocs.yml")
-    for folder in ("docs", "snippets", "overrides"):
-        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("docs", "snippets", "overrides", "includes"):  # includes/: Markdown appended to every page
+        if (ROOT / folder).is_dir():
+            shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     (root / "docs" / "verification-demo.md").write_text(PLANTED_PAGE)
     (root / "docs" / "verification-demo-notebook.ipynb").write_text(json.dumps(NOTEBOOK))
     (root / "snippets" / "verification_demo").mkdir()
@@ -537,3 +568,80 @@ def test_without_reports_every_page_says_not_verified_yet(bare_site):
     assert real.badges and {b["state"] for b in real.badges} == {"unverified"}, "docs/basics/transformers/index.md"
     assert len(real.lines) == 1 and "not verified yet" in real.lines[0]
     assert not _read(bare_site, "verification-demo-notebook").lines, "a notebook without report items got a line"
+
+
+# ---------------------------------------------------------------------------------------------
+# The summary card's "Time to run": call durations from the report logs
+# ---------------------------------------------------------------------------------------------
+
+def _write_log(root: Path, rel: str, entries: list[dict]) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+
+
+def test_time_to_run_sums_the_call_durations_of_the_cpu_items(tmp_path):
+    """Known start/stop in fake logs: the call phases of the CPU items add up; setup, GPU runs and
+    GPU items do not count; an item run in another session counts with that session's run."""
+    fence, snippet = "docs/p.md::line-3", "snippets/p/s.py::s"
+    elsewhere, gpu, missing = "docs/p.md::line-9", "docs/p.md::line-15", "docs/p.md::line-21"
+    _write_log(tmp_path, "reports/pytest-report-main.jsonl", [
+        *_timed(_entries(fence, "passed", CPU_ENV, code="x = 1", line=2), 12.5),
+        *_timed(_entries(snippet, "passed", CPU_ENV), 27.25, setup=100.0),
+        *_entries(elsewhere, "skipped", CPU_ENV, reason="runs in the 'optimum' environment: `nox -s optimum`"),
+        *_entries(gpu, "skipped", CPU_ENV, reason=GPU_SKIP)])
+    _write_log(tmp_path, "reports/pytest-report-optimum.jsonl",
+               _timed(_entries(elsewhere, "passed", CPU_ENV, code="y = 2", line=8), 5.0))
+    _write_log(tmp_path, "reports/verified/pytest-report-gpu-h200.jsonl",
+               _timed(_entries(gpu, "passed", GPU_ENV, code="z = 3", line=14), 300.0))
+    runs = verification.read_reports(tmp_path)
+    assert runs[fence][0].duration == 12.5 and runs[snippet][0].duration == 27.25
+    items = [verification.CodeItem(fence, False, "x = 1"), verification.CodeItem(snippet, False),
+             verification.CodeItem(elsewhere, False, "y = 2"), verification.CodeItem(gpu, True, "z = 3"),
+             verification.CodeItem(missing, False, "w = 4")]
+    statuses = [verification.item_status(item, runs.get(item.nodeid, []), session_reports=True) for item in items]
+    assert [s.state for s in statuses] == ["passed", "passed", "passed", "gpu-passed", "unverified"]
+    assert verification.cpu_seconds(statuses) == (44.75, 3, 4)
+    assert verification.time_to_run(statuses) == (
+        '<p class="llm-time-to-run" data-search-exclude><strong>Time to run:</strong> '
+        'CPU code blocks run in about 45 s in the last test run (3 of 4 measured).</p>')
+    assert "(" not in verification.time_to_run(statuses[:3]).split("</strong>")[1], "all measured: no count"
+
+
+def test_time_to_run_says_not_measured_yet_without_the_sessions_logs(tmp_path):
+    item = verification.CodeItem("docs/p.md::line-3", False, "x = 1")
+    bare = verification.item_status(item, [], session_reports=False, any_reports=False)
+    assert "not measured yet" in verification.time_to_run([bare])
+    # A fresh clone keeps the GPU run's log: its durations never count for the CPU time.
+    gpu_item = verification.CodeItem("docs/p.md::line-9", True, "z = 3")
+    on_gpu = _run("passed", device="NVIDIA H200", report="reports/verified/pytest-report-gpu-h200.jsonl",
+                  nodeid="docs/p.md::line-9")
+    on_gpu.duration = 300.0
+    statuses = [verification.item_status(item, [], session_reports=False, any_reports=True),
+                verification.item_status(gpu_item, [on_gpu], session_reports=False, any_reports=True)]
+    assert verification.cpu_seconds(statuses) == (0.0, 0, 1)
+    assert "not measured yet" in verification.time_to_run(statuses)
+    assert "no CPU code blocks" in verification.time_to_run(statuses[1:])
+
+
+@pytest.mark.parametrize("seconds, words", [
+    (0.4, "under 1 s"), (4.4, "about 4 s"), (12.3, "about 10 s"), (44.75, "about 45 s"), (57.4, "about 55 s"),
+    (58.0, "about 1 min"), (150.0, "about 2.5 min"), (700.0, "about 12 min")])
+def test_durations_are_rounded_for_a_reader(seconds, words):
+    assert verification.about(seconds) == words
+
+
+def test_a_topic_card_holds_the_time_to_run_and_the_verification_line(planted_site, bare_site):
+    page = TIMED_PAGE.removeprefix("docs/").removesuffix("/index.md")
+    for site, time in [(planted_site, f"CPU code blocks run in {verification.about(TIMED_SECONDS)} in the last "
+                                      f"test run (1 of "),
+                       (bare_site, "not measured yet")]:
+        html = (site / page / "index.html").read_text("utf8")
+        start, end = verification.CARD.search(html), verification.card_end(html)
+        assert start and end, f"{site.name}: {TIMED_PAGE} has no summary card"
+        card = html[start.start():end]
+        assert "What you will learn" in card and "Prerequisites:" in card
+        assert card.count('class="llm-time-to-run"') == 1 and f"Time to run:</strong> {time}" in card, card[-800:]
+        assert card.count('class="llm-verification ') == 1, "the verification line is not in the card"
+        assert html.count('class="llm-verification ') == 1, "the verification line is also under the H1"
+        assert html.index("</h1>") < start.start(), "the card is not under the title"

@@ -528,6 +528,10 @@ def _add_fence(builder: _Builder, token, quote: int) -> None:
         return
     content_lines = [l for l in body.split("\n") if l.strip()]
     targets = [INCLUDE.match(l).group("target") for l in content_lines if INCLUDE.match(l)]
+    if targets and all(target.endswith(":key") for target in targets):
+        # The key lines of a long script, which the page also includes whole, folded below them
+        # (tests/test_navigation.py): the notebook runs the whole script, once.
+        return
     if language in PYTHON and content_lines and len(targets) == len(content_lines):
         for target in targets:
             builder.add_snippet(read_include(target, builder.root))

@@ -18,9 +18,12 @@ stays inside content tabs and admonitions::
 
 with one of the states ``passed``, ``failed``, ``skipped``, ``gpu-passed``, ``gpu-unverified`` and
 ``unverified``; under the page's H1 it puts ``<p class="llm-verification">`` with the counts, the
-versions of torch and of the page's library, and the dates. Without the sessions' logs (a fresh
-clone keeps only ``reports/verified/``) the CPU badges and the CPU part of the line say "not
-verified yet"; with no log at all, every badge and the whole line do.
+versions of torch and of the page's library, and the dates. A topic overview's summary card
+(``!!! abstract llm-summary "At a glance"`` under its title) gets that line at its end instead,
+after a "Time to run" line: the call durations of the page's CPU items in the logs, summed
+(:func:`time_to_run`). Without the sessions' logs (a fresh clone keeps only
+``reports/verified/``) the CPU badges and the CPU part of the line say "not verified yet", and the
+time "not measured yet"; with no log at all, every badge and the whole line do.
 
 Rules: an item with a failed phase in any report is "failed", whatever other reports say. A
 fence whose recorded code differs from the page's code is not counted as run (the page changed
@@ -293,6 +296,7 @@ class Run:
     code: str | None
     report: str
     gpu: bool = False
+    duration: float | None = None  # seconds of the call phase (its ``stop - start``), None without one
 
     @property
     def device(self) -> str | None:
@@ -365,6 +369,7 @@ def read_reports(root: Path) -> dict[str, list[Run]]:
             outcome, culprit = "passed", None
         else:
             continue  # the run stopped before the item's call: no outcome
+        call = next((entry for entry in entries if entry.get("when") == "call"), None)
         properties: dict = {}
         for entry in entries:
             properties.update({key: value for key, value in entry.get("user_properties", [])})
@@ -373,8 +378,22 @@ def read_reports(root: Path) -> dict[str, list[Run]]:
             reason=_longrepr_text(culprit.get("longrepr")) if culprit else "",
             start=min(float(entry.get("start", 0)) for entry in entries),
             environment=properties.get("environment") or {}, code=properties.get("code"), report=report,
-            gpu=any("gpu" in (entry.get("keywords") or {}) for entry in entries)))
+            gpu=any("gpu" in (entry.get("keywords") or {}) for entry in entries),
+            duration=_call_seconds(call)))
     return runs
+
+
+def _call_seconds(call: dict | None) -> float | None:
+    """Seconds a report log's ``call`` entry took: ``stop - start``, else its ``duration``; None
+    without a call entry or with neither (a log from another tool)."""
+    if call is None:
+        return None
+    try:
+        if "start" in call and "stop" in call:
+            return max(0.0, float(call["stop"]) - float(call["start"]))
+        return max(0.0, float(call["duration"])) if "duration" in call else None
+    except (TypeError, ValueError):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -657,6 +676,63 @@ def page_line(statuses: list[Status], topic: str, session_reports: bool, any_rep
     return f'<p class="llm-verification llm-verification--{state}" data-search-exclude>{spans}</p>'
 
 
+def cpu_seconds(statuses: list[Status]) -> tuple[float, int, int]:
+    """``(seconds, measured, total)``: how long the page's CPU items took in the report logs.
+
+    ``total`` counts the CPU items (not marked ``gpu``); ``measured`` those whose verdict rests on
+    a CPU run that reached its call phase (passed or failed) with a recorded duration; ``seconds``
+    sums those call durations (:attr:`Run.duration`: ``stop - start`` of the ``call`` entry), one
+    run per item. Setup and teardown are left out; GPU items and GPU runs never count.
+    """
+    cpu = [status for status in statuses if not status.item.gpu]
+    seconds, measured = 0.0, 0
+    for status in cpu:
+        timed = [run.duration for run in status.runs
+                 if not run.device and run.outcome in ("passed", "failed") and run.duration is not None]
+        if timed:
+            seconds += timed[0]
+            measured += 1
+    return seconds, measured, len(cpu)
+
+
+def about(seconds: float) -> str:
+    """A duration in words, rounded as a reader needs it: ``under 1 s``, ``about 7 s``, ``about
+    40 s`` (nearest 5 s from 10 s), ``about 2.5 min`` (nearest half minute from 1 min), ``about
+    14 min`` (nearest minute from 10 min)."""
+    if seconds < 1:
+        return "under 1 s"
+    if seconds < 10:
+        return f"about {round(seconds)} s"
+    if seconds < 57.5:
+        return f"about {5 * round(seconds / 5)} s"
+    minutes = seconds / 60
+    if minutes < 9.75:
+        return f"about {round(minutes * 2) / 2:g} min"
+    return f"about {round(minutes)} min"
+
+
+def time_to_run(statuses: list[Status]) -> str:
+    """The summary card's "Time to run" paragraph (HTML) for a page's statuses.
+
+    ``CPU code blocks run in about 40 s in the last test run`` from :func:`cpu_seconds` (with
+    ``(9 of 12 measured)`` when some CPU items have no timed run, such as code changed since the
+    run); ``not measured yet`` when none has one (no report log, or a fresh clone, which keeps
+    only the GPU run's); ``no CPU code blocks on this page`` when it has none. Never written by
+    hand: the report logs decide.
+    """
+    seconds, measured, total = cpu_seconds(statuses)
+    if not total:
+        text = "no CPU code blocks on this page"
+    elif not measured:
+        text = "not measured yet (no test report for this page's code; `nox` runs it and writes one)"
+    else:
+        text = f"CPU code blocks run in {about(seconds)} in the last test run"
+        if measured < total:
+            text += f" ({measured} of {total} measured)"
+    return (f'<p class="llm-time-to-run" data-search-exclude><strong>Time to run:</strong> '
+            f'{_html(text)}.</p>')
+
+
 # ---------------------------------------------------------------------------------------------
 # Putting them on the page
 # ---------------------------------------------------------------------------------------------
@@ -759,10 +835,31 @@ def on_page_markdown(markdown: str, *, page, config, files) -> str:
 
 
 H1_END = re.compile(r"</h1>", re.I)
+# The summary card at the top of a topic overview: `!!! abstract llm-summary "At a glance"`.
+CARD = re.compile(r'<div class="admonition\b[^"]*\bllm-summary\b[^"]*">')
+DIV_TAG = re.compile(r"<(/?)div\b[^>]*>", re.I)
+
+
+def card_end(content: str) -> int | None:
+    """The offset of the closing ``</div>`` of the page's summary card (the first admonition with
+    the class ``llm-summary``) in rendered HTML, or None when the page has no card."""
+    start = CARD.search(content)
+    if not start:
+        return None
+    depth = 0
+    for tag in DIV_TAG.finditer(content, start.start()):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return tag.start()
+    return None
 
 
 def on_page_content(content: str, *, page, config, files) -> str:
     """Put the page's verification line right under its H1 (or first, when the theme renders the H1).
+
+    A page with a summary card (a topic overview: an admonition with the class ``llm-summary``)
+    gets, at the end of the card, its "Time to run" (:func:`time_to_run`) and then the
+    verification line, instead of the line under the H1.
 
     A notebook page (``.ipynb``, rendered by mkdocs-jupyter) gets the line when report items of
     that notebook exist (``docs/<path>.ipynb::...``), counted from the reports alone.
@@ -776,13 +873,16 @@ def on_page_content(content: str, *, page, config, files) -> str:
             return content
         statuses = [item_status(CodeItem(nodeid, any(run.gpu for run in runs)), runs, _session_reports, _any_reports)
                     for nodeid, runs in sorted(_runs.items()) if nodeid.startswith(f"{rel}::")]
-    if not statuses:
+    end = card_end(content)
+    if not statuses and end is None:
         return content
     try:
         rel = Path(source).resolve().relative_to(_root(config)).as_posix()
     except ValueError:
         rel = ""
-    line = page_line(statuses, topic_of(rel) or Path(source).stem, _session_reports, _any_reports)
+    line = page_line(statuses or [], topic_of(rel) or Path(source).stem, _session_reports, _any_reports)
+    if end is not None:
+        return content[:end] + time_to_run(statuses or []) + line + content[end:]
     match = H1_END.search(content)
     if match:
         return content[:match.end()] + line + content[match.end():]

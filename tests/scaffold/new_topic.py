@@ -40,6 +40,7 @@ SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 SECTION_INDEX = re.compile(r"^(?P<indent> *)- (?:[^\n]*?:\s+)?(?P<section>[a-z0-9-]+)/index\.md\s*$")
 NAV_TITLE = re.compile(r"^ *- (?P<title>.+?):\s*$")  # `  - Training:`, the line that opens a section
 # A row of a section index's topic table: `| [FSDP](fsdp/index.md) | ... |`.
+STEP = re.compile(r"^(?P<number>\d+)\. ")  # a numbered step of a reading order
 INDEX_ROW = re.compile(r"^\| \[[^\]]+\]\([a-z0-9-]+/index\.md\) \|")
 PLAIN_YAML = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()+/,'-]*")  # a title that needs no quotes in YAML
 USAGE_EXAMPLE = 'nox -s new -- training/ring-attention "Ring attention"'
@@ -139,6 +140,29 @@ def add_index_row(index_text: str, title: str, slug: str) -> str | None:
         lines[rows[-1]] += "\n"
     lines.insert(rows[-1] + 1, f"| [{title}]({slug}/index.md) | {PLACEHOLDER} what a reader learns on this page, "
                                "in one sentence. |\n")
+    return add_reading_order_step("".join(lines), title, slug)
+
+
+def add_reading_order_step(index_text: str, title: str, slug: str) -> str:
+    """The section index's text with the topic as the last numbered step of its ``## Reading order``
+    (``N. **[Title](slug/index.md)**: *question?* why``, the form tests/test_site.py checks), or
+    the text unchanged when the index has no such section or no numbered step in it."""
+    lines = index_text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == "## Reading order"), None)
+    if start is None:
+        return index_text
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    steps = [i for i in range(start + 1, end) if STEP.match(lines[i])]
+    if not steps:
+        return index_text
+    last = steps[-1] + 1
+    while last < end and lines[last].strip():
+        last += 1  # after the last step's wrapped lines
+    if not lines[last - 1].endswith("\n"):
+        lines[last - 1] += "\n"
+    number = int(STEP.match(lines[steps[-1]]).group("number")) + 1
+    lines.insert(last, f"{number}. **[{title}]({slug}/index.md)**: *{PLACEHOLDER} the question this page "
+                       f"answers?* {PLACEHOLDER} why it comes here.\n")
     return "".join(lines)
 
 

@@ -44,6 +44,7 @@ class RandomTokens(torch.utils.data.Dataset):  # the step time does not depend o
 config = LlamaConfig(vocab_size=32000, hidden_size=1024, intermediate_size=2816,
                      num_hidden_layers=8, num_attention_heads=16,
                      num_key_value_heads=4)  # about 150M parameters
+# --8<-- [start:key]
 # tf32 is set explicitly each time: TrainingArguments(tf32=...) switches it for the whole process.
 precisions = {"fp32": {"tf32": False}, "tf32": {"tf32": True},
               "bf16": {"bf16": True, "tf32": False}}
@@ -62,6 +63,7 @@ for name, flags in precisions.items():
                               logging_strategy="no", disable_tqdm=True, report_to="none", **flags))
         trainer.train()
     step_s[name] = statistics.median(timer.seconds[WARMUP:])
+# --8<-- [end:key]
     del trainer, model
     torch.cuda.empty_cache()
 

@@ -51,6 +51,7 @@ def constants_and_error(model, reference):
     return extra, (err2 / ref2) ** 0.5
 
 
+# --8<-- [start:key]
 rows = []
 for vocab, hidden, intermediate, layers in SIZES:
     torch.manual_seed(0)
@@ -71,6 +72,7 @@ for vocab, hidden, intermediate, layers in SIZES:
             row[name + " constants"], row[name + " error"] = constants_and_error(
                 model, models["fp32"])
     rows.append(row)
+# --8<-- [end:key]
 
 # Forward time of the largest model: 64 tokens, variants interleaved, median of 7 after a warm-up.
 x = torch.randint(0, SIZES[-1][0], (1, 64))

@@ -41,6 +41,7 @@ for vocab, hidden, intermediate, layers in SIZES:
     config = LlamaConfig(vocab_size=vocab, hidden_size=hidden, intermediate_size=intermediate,
                          num_hidden_layers=layers, num_attention_heads=8, num_key_value_heads=4)
     row, models = {"params": None}, {}
+    # --8<-- [start:key]
     with tempfile.TemporaryDirectory() as tmp:
         LlamaForCausalLM(config).to(torch.float16).save_pretrained(tmp)
         for name, quant in QUANT.items():
@@ -66,6 +67,7 @@ for vocab, hidden, intermediate, layers in SIZES:
             if name == "fp16":
                 reference = logits
             row[name + " error"] = ((logits - reference).norm() / reference.norm()).item()
+    # --8<-- [end:key]
         one_token = {name: [] for name in models}  # 1 row, like decoding: the fused 4-bit kernel
         for _ in range(10):  # interleaved, median
             for name, model in models.items():

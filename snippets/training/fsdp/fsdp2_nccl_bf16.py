@@ -30,7 +30,8 @@ def worker(rank, world):
     up_proj.register_forward_pre_hook(lambda m, args: seen.update(dtype=m.weight.dtype))
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     torch.manual_seed(1)
-    batch = torch.randint(0, 1024, (8, 128), device="cuda").chunk(world)[rank]
+    # 2 sequences per rank, for any number of GPUs (a fixed batch of 8 leaves ranks 8+ without rows)
+    batch = torch.randint(0, 1024, (2 * world, 128), device="cuda")[2 * rank:2 * rank + 2]
     losses = []
     for _ in range(10):
         loss = model(input_ids=batch, labels=batch).loss

@@ -1,0 +1,1 @@
+../gptq/gptq_one_layer.py

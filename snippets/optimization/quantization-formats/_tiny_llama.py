@@ -1,0 +1,1 @@
+../gptq/_tiny_llama.py

@@ -1,0 +1,1 @@
+../../mlp_plain/1/model.py

@@ -1,0 +1,1 @@
+../../mlp_plain_gpu/1/model.py
