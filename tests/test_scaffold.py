@@ -86,14 +86,16 @@ def test_it_writes_the_page_its_snippet_its_nav_entry_and_its_index_row(scaffold
     last_row = max(i for i, line in enumerate(old) if line.startswith("| [") and "/index.md)" in line)
     row = (f"| [Ring attention](ring-attention/index.md) | {PLACEHOLDER} what a reader learns on this page, "
            "in one sentence. |")
+    # ... and a step of its reading order, ahead of the walkthrough notebook, which stays last.
     order = old.index("## Reading order")
-    last_step = max(i for i, line in enumerate(old) if i > order and re.match(r"\d+\. ", line))
-    number = int(old[last_step].split(".")[0]) + 1
-    end = next(i for i in range(last_step + 1, len(old)) if not old[i].strip())  # the step's last line + 1
+    walkthrough = next(i for i, line in enumerate(old) if i > order and ".ipynb)" in line)
+    number = int(old[walkthrough].split(".")[0])
     step = (f"{number}. **[Ring attention](ring-attention/index.md)**: *{PLACEHOLDER} the question this page "
             f"answers?* {PLACEHOLDER} why it comes here.")
     expected = [*old[:last_row + 1], row, *old[last_row + 1:]]
-    at = end + (1 if end > last_row else 0)  # the row went in above, if the table comes first
+    expected[walkthrough if walkthrough < last_row else walkthrough + 1] = (
+        f"{number + 1}." + old[walkthrough].split(".", 1)[1])
+    at = walkthrough if walkthrough < last_row else walkthrough + 1
     assert new == [*expected[:at], step, *expected[at:]]
     assert f"created {PAGE} and {SNIPPETS}/first_example.py" in out
     assert f".venv/bin/nox -s tests -- docs/training/ring-attention {SNIPPETS}" in out

@@ -645,3 +645,14 @@ def test_a_topic_card_holds_the_time_to_run_and_the_verification_line(planted_si
         assert card.count('class="llm-verification ') == 1, "the verification line is not in the card"
         assert html.count('class="llm-verification ') == 1, "the verification line is also under the H1"
         assert html.index("</h1>") < start.start(), "the card is not under the title"
+
+
+def test_the_hook_reads_tabs_and_admonitions_as_the_harness_does():
+    """The hook keeps its own copy of the harness's ``dedent_containers`` (the docs environment has
+    no pytest to import the harness with): both must turn every page into the same text, or a
+    badge would land on another block than the item it reports."""
+    pages = sorted((ROOT / "docs").rglob("*.md"))
+    differ = [p.relative_to(ROOT).as_posix() for p in pages if (text := p.read_text("utf8"))
+              and verification.dedent_containers(text) != harness.dedent_containers(text)]
+    assert pages and not differ, ("overrides/hooks/verification.py and tests/harness.py read these "
+                                  f"differently: {differ}")

@@ -144,9 +144,10 @@ def add_index_row(index_text: str, title: str, slug: str) -> str | None:
 
 
 def add_reading_order_step(index_text: str, title: str, slug: str) -> str:
-    """The section index's text with the topic as the last numbered step of its ``## Reading order``
-    (``N. **[Title](slug/index.md)**: *question?* why``, the form tests/test_site.py checks), or
-    the text unchanged when the index has no such section or no numbered step in it."""
+    """The section index's text with the topic as a numbered step of its ``## Reading order``
+    (``N. **[Title](slug/index.md)**: *question?* why``, the form tests/test_site.py checks): after
+    the last topic, ahead of a closing step that links a notebook (the walkthrough stays last,
+    renumbered), or the text unchanged when the index has no such section or no numbered step."""
     lines = index_text.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if line.rstrip() == "## Reading order"), None)
     if start is None:
@@ -155,14 +156,22 @@ def add_reading_order_step(index_text: str, title: str, slug: str) -> str:
     steps = [i for i in range(start + 1, end) if STEP.match(lines[i])]
     if not steps:
         return index_text
-    last = steps[-1] + 1
-    while last < end and lines[last].strip():
-        last += 1  # after the last step's wrapped lines
-    if not lines[last - 1].endswith("\n"):
-        lines[last - 1] += "\n"
-    number = int(STEP.match(lines[steps[-1]]).group("number")) + 1
-    lines.insert(last, f"{number}. **[{title}]({slug}/index.md)**: *{PLACEHOLDER} the question this page "
-                       f"answers?* {PLACEHOLDER} why it comes here.\n")
+    notebooks = [i for i in steps if ".ipynb)" in lines[i]]
+    if notebooks and notebooks[0] > steps[0]:
+        at = notebooks[0]  # ahead of the walkthrough, which takes the next number
+        number = int(STEP.match(lines[at]).group("number"))
+        for i in (i for i in steps if i >= at):
+            step = STEP.match(lines[i])
+            lines[i] = f"{int(step.group('number')) + 1}. " + lines[i][step.end():]
+    else:
+        at = steps[-1] + 1
+        while at < end and lines[at].strip():
+            at += 1  # after the last step's wrapped lines
+        if not lines[at - 1].endswith("\n"):
+            lines[at - 1] += "\n"
+        number = int(STEP.match(lines[steps[-1]]).group("number")) + 1
+    lines.insert(at, f"{number}. **[{title}]({slug}/index.md)**: *{PLACEHOLDER} the question this page "
+                     f"answers?* {PLACEHOLDER} why it comes here.\n")
     return "".join(lines)
 
 
